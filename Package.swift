@@ -1,0 +1,184 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "aws-elevate",
+    products: [
+        .executable(name: "aws-elevate", targets: ["aws-elevate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: System libraries
+
+        // OpenSSL's libcrypto: hashing, HMAC, AES-GCM, random bytes, KDFs.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        // libcurl, loaded with dlopen on first use so that a cache hit never maps it (needs only its headers).
+        .target(name: "CCurl", path: "Sources/CCurl"),
+        // libxml2's reader API, loaded with dlopen on first use like libcurl.
+        .target(name: "CXML2", path: "Sources/CXML2"),
+
+        // MARK: Core
+
+        // Credentials, plugin protocols, the registry, plans and the failure protocol.
+        .target(
+            name: "ElevateCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Typed wrappers over OpenSSL: SHA-256, HMAC, random bytes.
+        .target(
+            name: "ElevateCrypto",
+            dependencies: ["COpenSSL"],
+            swiftSettings: swiftSettings
+        ),
+        // AWS Signature Version 4 for query-API requests (STS), over ElevateCrypto.
+        .target(
+            name: "ElevateSigV4",
+            dependencies: ["ElevateCrypto"],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP requests over the lazily loaded libcurl: timeouts, TLS, proxies, no redirects.
+        .target(
+            name: "ElevateHTTP",
+            dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
+        // A small XML document reader over the lazily loaded libxml2 (STS responses).
+        .target(
+            name: "ElevateXML",
+            dependencies: ["CXML2"],
+            swiftSettings: swiftSettings
+        ),
+        // STS over the Query API: AssumeRole and GetCallerIdentity, endpoints, retries, errors.
+        .target(
+            name: "ElevateSTS",
+            dependencies: ["ElevateCore", "ElevateHTTP", "ElevateSigV4", "ElevateXML"],
+            swiftSettings: swiftSettings
+        ),
+        // ~/.aws/config and ~/.aws/credentials with botocore's meaning, and profile → plan resolution.
+        .target(
+            name: "ElevateConfig",
+            dependencies: ["ElevateCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Built-in plugins
+
+        // Source: AWS_ACCESS_KEY_ID and friends from the environment.
+        .target(
+            name: "EnvSource",
+            dependencies: ["ElevateCore"],
+            path: "plugins/env/Sources",
+            swiftSettings: swiftSettings
+        ),
+        // Source: static keys from a profile.
+        .target(
+            name: "ProfileSource",
+            dependencies: ["ElevateCore"],
+            path: "plugins/profile/Sources",
+            swiftSettings: swiftSettings
+        ),
+
+        // Source: the instance role from the EC2 instance metadata service (IMDSv2).
+        .target(
+            name: "IMDSSource",
+            dependencies: ["ElevateCore", "ElevateHTTP"],
+            path: "plugins/imds/Sources",
+            swiftSettings: swiftSettings
+        ),
+
+        // Elevation: sts:AssumeRole with the previous step's credentials.
+        .target(
+            name: "AssumeRoleElevation",
+            dependencies: ["ElevateCore", "ElevateSTS"],
+            path: "plugins/assume-role/Sources",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Commands
+
+        // The command-line interface: one command per file, the pipeline composed in one place.
+        .target(
+            name: "ElevateCommands",
+            dependencies: [
+                "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource",
+                "AssumeRoleElevation", "ElevateSTS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The executable: its entry point only runs the root command.
+        .executableTarget(
+            name: "aws-elevate",
+            dependencies: ["ElevateCommands"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+
+        .testTarget(name: "ElevateCoreTests", dependencies: ["ElevateCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ElevateCryptoTests", dependencies: ["ElevateCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "ElevateHTTPTests", dependencies: ["ElevateHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "ElevateXMLTests", dependencies: ["ElevateXML"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ElevateSigV4Tests",
+            dependencies: ["ElevateSigV4", "ElevateCrypto"],
+            exclude: ["Vectors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ElevateConfigTests",
+            dependencies: ["ElevateConfig", "ElevateCore"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ElevateCommandsTests",
+            dependencies: ["ElevateCommands", "ElevateCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EnvSourceTests",
+            dependencies: ["EnvSource", "ElevateCore"],
+            path: "plugins/env/Tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ElevateSTSTests",
+            dependencies: ["ElevateSTS", "ElevateCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AssumeRoleElevationTests",
+            dependencies: ["AssumeRoleElevation", "ElevateCore"],
+            path: "plugins/assume-role/Tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IMDSSourceTests",
+            dependencies: ["IMDSSource", "ElevateCore"],
+            path: "plugins/imds/Tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProfileSourceTests",
+            dependencies: ["ProfileSource", "ElevateCore"],
+            path: "plugins/profile/Tests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

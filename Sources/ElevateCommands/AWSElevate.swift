@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// The root command: `aws-elevate`.
+public struct AWSElevate: AsyncParsableCommand {
+    /// The version printed by `--version`.
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "aws-elevate",
+        abstract: "Give AWS programs elevated credentials through chains of sts:AssumeRole hops.",
+        discussion: """
+            Exit codes: 0 success; 1 credentials could not be obtained; 2 configuration error; \
+            64 usage error.
+            """,
+        version: version,
+        subcommands: [CredentialProcessCommand.self, EnvCommand.self, WhoamiCommand.self, PluginsCommand.self]
+    )
+
+    public init() {}
+}

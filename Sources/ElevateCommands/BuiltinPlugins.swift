@@ -1,0 +1,22 @@
+import AssumeRoleElevation
+import ElevateCore
+import EnvSource
+import IMDSSource
+import ProfileSource
+
+/// The one place where the built-in plugins are put into a registry.
+enum BuiltinPlugins {
+    static func registry() -> PluginRegistry {
+        var registry = PluginRegistry()
+        do {
+            try registry.register(EnvSource())
+            try registry.register(ProfileSource())
+            try registry.register(IMDSSource())
+            try registry.register(AssumeRoleElevation())
+        } catch {
+            // Only a duplicate name can fail, and the list above is fixed: a test pins that it builds.
+            preconditionFailure("\(error)")
+        }
+        return registry
+    }
+}

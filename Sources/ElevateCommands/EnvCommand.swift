@@ -1,0 +1,53 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ArgumentParser
+import ElevateConfig
+import ElevateCore
+
+/// `aws-elevate env --profile NAME --shell bash|zsh`: shell text to `eval`.
+struct EnvCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "env",
+        abstract: "Print export lines that put a profile's credentials into the current shell.",
+        discussion: "Use it as: eval \"$(aws-elevate env --profile admin-chain --shell bash)\""
+    )
+
+    @Option(name: .long, help: "The profile (default: AWS_DEFAULT_PROFILE, then AWS_PROFILE, then 'default').")
+    var profile: String?
+
+    @Option(name: .long, help: "The shell that will eval the output: bash or zsh; both take the same text.")
+    var shell: String?
+
+    @Option(name: .long, help: "The current code of the MFA device named by mfa_serial (else asked for on /dev/tty).")
+    var tokenCode: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if tokenCode?.isEmpty == true { throw ValidationError("--token-code must not be empty") }
+        if let shell, ShellExport.Shell(rawValue: shell) == nil {
+            throw ValidationError("--shell '\(shell)' is not supported; use bash or zsh")
+        }
+        if profile?.isEmpty == true { throw ValidationError("--profile must not be empty") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let name = profile ?? defaultProfileName(environment: environment)
+        let pipeline = Pipeline(
+            registry: BuiltinPlugins.registry(),
+            environment: environment,
+            logger: global.logger(environment: environment),
+            tokenCode: tokenCode
+        )
+        let text = try await FailureReport.run(profile: name) {
+            let plan = try pipeline.plan(for: name)
+            let credentials = try await pipeline.credentials(for: plan)
+            return ShellExport.render(credentials, profile: name, region: plan.region)
+        }
+        Output.write(text)
+    }
+}

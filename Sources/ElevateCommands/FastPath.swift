@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+
+/// The entry point: `credential-process` in the exact forms SDKs use skips swift-argument-parser.
+///
+/// SDKs run `credential-process --profile NAME` before every command. Parsing it with swift-argument-parser costs
+/// about 2 ms of start-up (the measured figure is in docs/benchmarks.md), the whole budget of the hot path.
+/// Any other argument list, including every mistake, goes to the full parser, so help and usage errors stay
+/// in one place.
+public enum Entry {
+    public static func main(_ arguments: [String] = CommandLine.arguments) async {
+        guard let request = FastPath.parse(Array(arguments.dropFirst())) else {
+            await AWSElevate.main()
+            return
+        }
+        do {
+            try await CredentialProcessCommand.execute(profile: request.profile, debug: request.debug)
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            exit(1)
+        }
+    }
+}
+
+enum FastPath {
+    struct Request: Equatable {
+        var profile: String
+        var debug: Bool
+    }
+
+    /// The request when `arguments` are `credential-process` with one non-empty `--profile` and at most a
+    /// `--debug`; `nil` for anything else.
+    static func parse(_ arguments: [String]) -> Request? {
+        guard arguments.first == "credential-process" else { return nil }
+        var profile: String?
+        var debug = false
+        var rest = arguments.dropFirst()
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--debug" where !debug:
+                debug = true
+            case "--profile" where profile == nil:
+                guard let value = rest.popFirst(), !value.isEmpty, !value.hasPrefix("-") else { return nil }
+                profile = value
+            case _ where argument.hasPrefix("--profile=") && profile == nil:
+                let value = String(argument.dropFirst("--profile=".count))
+                guard !value.isEmpty else { return nil }
+                profile = value
+            default:
+                return nil
+            }
+        }
+        return profile.map { Request(profile: $0, debug: debug) }
+    }
+}

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ElevateConfig
+import ElevateCore
+import Logging
+
+/// One credential request as a straight line: resolve the profile → run the chain → credentials.
+///
+/// Resolution and running are separate steps; this is the one place that composes them.
+struct Pipeline {
+    var registry: PluginRegistry
+    var environment: [String: String]
+    var logger: Logger
+    var tokenCode: String? = nil
+
+    /// The plan for `profile`, from the AWS config files.
+    func plan(for profile: String) throws -> Plan {
+        let files = ConfigFiles.locate(environment: environment)
+        logger.debug("config files: \(files.configPath), \(files.credentialsPath)")
+        let config = try AWSConfig.load(files)
+        let plan = try ProfileResolver(config: config, isSelf: SelfExecutable.isSelf).plan(for: profile)
+        logger.debug("plan for '\(profile)': \(plan)")
+        return plan
+    }
+
+    /// The credentials at the end of the plan.
+    func credentials(for plan: Plan) async throws -> Credentials {
+        let context = RunContext(environment: environment, logger: logger, tokenCode: tokenCode)
+        return try await ChainRunner(registry: registry).run(plan, context: context)
+    }
+}
+
+/// Recognises a command line that would run aws-elevate again.
+enum SelfExecutable {
+    /// Whether `word`, the program of a `credential_process` line, is aws-elevate.
+    @Sendable static func isSelf(_ word: String) -> Bool {
+        let name = word.split(separator: "/").last.map(String.init) ?? word
+        if name == "aws-elevate" { return true }
+        guard let me = canonicalPath("/proc/self/exe") else { return false }
+        let candidate = word.contains("/") ? word : searchPath(for: word)
+        return candidate.flatMap(canonicalPath) == me
+    }
+
+    private static func canonicalPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    private static func searchPath(for name: String) -> String? {
+        guard let path = getenv("PATH").map({ String(cString: $0) }) else { return nil }
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+}

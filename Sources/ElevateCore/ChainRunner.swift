@@ -1,0 +1,33 @@
+/// Runs a plan: the source, then each hop with the credentials of the step before it.
+public struct ChainRunner: Sendable {
+    public var registry: PluginRegistry
+
+    public init(registry: PluginRegistry) {
+        self.registry = registry
+    }
+
+    /// Checks that every plugin the plan names exists, before anything runs.
+    public func validate(_ plan: Plan) throws(CoreError) {
+        _ = try registry.source(named: plan.source.plugin)
+        for hop in plan.hops {
+            _ = try registry.elevation(named: hop.plugin)
+        }
+    }
+
+    /// The credentials at the end of the plan.
+    public func run(_ plan: Plan, context: RunContext) async throws -> Credentials {
+        try validate(plan)
+        let source = try registry.source(named: plan.source.plugin)
+        context.logger.debug("source \(source.name) for profile '\(plan.source.profile.name)'")
+        guard var credentials = try await source.credentials(for: plan.source, context: context) else {
+            throw CoreError.sourceDidNotApply(plugin: source.name, profile: plan.source.profile.name)
+        }
+        context.logger.debug("source \(source.name) gave \(credentials)")
+        for (index, hop) in plan.hops.enumerated() {
+            let plugin = try registry.elevation(named: hop.plugin)
+            credentials = try await plugin.elevate(credentials, step: hop, hop: index + 1, context: context)
+            context.logger.debug("hop \(index + 1) \(plugin.name) gave \(credentials)")
+        }
+        return credentials
+    }
+}

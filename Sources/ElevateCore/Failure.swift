@@ -1,0 +1,69 @@
+/// What kind of failure an error is; it decides the process exit code.
+public enum FailureCategory: Sendable, Equatable {
+    /// Credentials could not be obtained: network, IMDS, STS, cache. Exit code 1.
+    case credentials
+    /// The configuration is missing or invalid. Exit code 2.
+    case configuration
+
+    /// The process exit code for this category.
+    public var exitCode: Int32 {
+        switch self {
+        case .credentials: 1
+        case .configuration: 2
+        }
+    }
+}
+
+/// An error that can be shown to the user as one line: what went wrong, and what to do about it.
+///
+/// Every module has one error type conforming to this protocol. The command line prints
+/// `aws-elevate: profile 'NAME': <problem> — <remedy>`. Neither part may contain a secret.
+public protocol ElevateFailure: Error, Sendable {
+    var category: FailureCategory { get }
+    /// What went wrong, quoting the offending value in single quotes.
+    var problem: String { get }
+    /// What the user can do about it.
+    var remedy: String { get }
+}
+
+/// Errors of the core: plugin look-up and plan execution.
+public enum CoreError: ElevateFailure, Equatable {
+    /// No plugin of that kind has that name.
+    case unknownPlugin(kind: PluginKind, name: String, known: [String])
+    /// A source plugin said it does not apply to the profile it was asked to serve.
+    case sourceDidNotApply(plugin: String, profile: String)
+
+    public var category: FailureCategory {
+        switch self {
+        case .unknownPlugin: .configuration
+        case .sourceDidNotApply: .credentials
+        }
+    }
+
+    public var problem: String {
+        switch self {
+        case .unknownPlugin(let kind, let name, _):
+            "no \(kind) plugin named '\(name)'"
+        case .sourceDidNotApply(let plugin, let profile):
+            "source '\(plugin)' found no credentials for profile '\(profile)'"
+        }
+    }
+
+    public var remedy: String {
+        switch self {
+        case .unknownPlugin(let kind, _, let known):
+            known.isEmpty
+                ? "this build registers no \(kind) plugins; run 'aws-elevate plugins' to see what it has"
+                : "use one of: \(known.joined(separator: ", "))"
+        case .sourceDidNotApply(let plugin, _):
+            "check the settings the '\(plugin)' source reads (aws-elevate plugins lists them)"
+        }
+    }
+}
+
+/// Keeps a message on one line: a control character in a quoted value would split or forge a line.
+public func singleLine(_ text: String) -> String {
+    String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+        scalar.properties.generalCategory == .control ? "?" : scalar
+    }))
+}

@@ -1,0 +1,58 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+
+/// The two kinds of plugin.
+public enum PluginKind: String, Sendable, Equatable, CustomStringConvertible {
+    case source
+    case elevation
+
+    public var description: String { rawValue }
+}
+
+/// What a plugin may use while it runs. Everything it reads from the outside world comes through here.
+public struct RunContext: Sendable {
+    /// The process environment (or a test's stand-in).
+    public var environment: [String: String]
+    public var logger: Logger
+    /// The current time.
+    public var now: @Sendable () -> Date
+    /// An MFA code given on the command line, if any.
+    public var tokenCode: String?
+
+    public init(
+        environment: [String: String],
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() },
+        tokenCode: String? = nil
+    ) {
+        self.environment = environment
+        self.logger = logger
+        self.now = now
+        self.tokenCode = tokenCode
+    }
+}
+
+/// A plugin that yields base credentials.
+public protocol SourcePlugin: Sendable {
+    /// Stable kebab-case name, used in plans and listed by `aws-elevate plugins`.
+    var name: String { get }
+    /// One line saying what it reads.
+    var summary: String { get }
+    /// The credentials for `step`, or `nil` when this source does not apply (nothing configured for it).
+    /// Throws when it applies but fails.
+    func credentials(for step: Step, context: RunContext) async throws -> Credentials?
+}
+
+/// A plugin that turns credentials into higher ones.
+public protocol ElevationPlugin: Sendable {
+    /// Stable kebab-case name, used in plans and listed by `aws-elevate plugins`.
+    var name: String { get }
+    /// One line saying what it does.
+    var summary: String { get }
+    /// Credentials obtained with `input` as `step` describes; `hop` counts from 1 for messages.
+    func elevate(_ input: Credentials, step: Step, hop: Int, context: RunContext) async throws -> Credentials
+}

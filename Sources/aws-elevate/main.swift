@@ -1,0 +1,3 @@
+import ElevateCommands
+
+await Entry.main()

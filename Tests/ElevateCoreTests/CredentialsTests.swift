@@ -1,0 +1,52 @@
+import ElevateCore
+import Foundation
+import Testing
+
+@Suite("Credentials and timestamps")
+struct CredentialsTests {
+    @Test("key ids are masked to their last four characters")
+    func masking() {
+        #expect(maskAccessKeyId("AKIAIOSFODNN7EXAMPLE") == "****MPLE")
+        #expect(maskAccessKeyId("ab") == "****ab")
+    }
+
+    @Test("the description never contains the secret, the token or the whole key id")
+    func descriptionHidesSecrets() {
+        let credentials = Credentials(
+            accessKeyId: "ASIAXXXXXXXXXXXX1234",
+            secretAccessKey: "very-secret-value",
+            sessionToken: "token-value",
+            expiration: Date(timeIntervalSince1970: 1_800_000_000)
+        )
+        let text = credentials.description
+        #expect(!text.contains("very-secret-value"))
+        #expect(!text.contains("token-value"))
+        #expect(!text.contains("ASIAXXXXXXXXXXXX1234"))
+        #expect(text.contains("****1234"))
+    }
+
+    @Test("timestamps are written as YYYY-MM-DDTHH:MM:SSZ in UTC")
+    func format() {
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1_800_000_000.75)) == "2027-01-15T08:00:00Z")
+    }
+
+    @Test("RFC 3339 timestamps parse with fractions and offsets", arguments: [
+        ("2027-01-15T08:00:00Z", 1_800_000_000.0),
+        ("2027-01-15T08:00:00.000Z", 1_800_000_000.0),
+        ("2027-01-15T10:00:00+02:00", 1_800_000_000.0),
+        (" 2027-01-15T08:00:00Z ", 1_800_000_000.0),
+    ])
+    func parse(text: String, seconds: Double) {
+        #expect(Timestamp.parse(text)?.timeIntervalSince1970 == seconds)
+    }
+
+    @Test("garbage is not a timestamp", arguments: ["", "tomorrow", "2027-13-40T99:00:00Z", "1800000000"])
+    func parseGarbage(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test("single-line messages replace control characters")
+    func singleLineMessages() {
+        #expect(singleLine("a\nb\rc\u{1b}[31m") == "a?b?c?[31m")
+    }
+}
