@@ -1,0 +1,139 @@
+import ElevateCore
+
+/// The profiles of the shared config and credentials files, merged as botocore merges them.
+///
+/// In the config file `[default]` and `[profile NAME]` define profiles (`NAME` is read with shell quoting, so
+/// `[profile "a b"]` is the profile `a b`; a header that does not split into exactly two words defines nothing);
+/// `[sso-session NAME]`, `[services NAME]` and other sections are not profiles. When two headers name the same
+/// profile (`[default]` and `[profile default]`), the later section replaces the earlier one entirely. In the
+/// credentials file every section `[NAME]` is a profile. Keys from the credentials file win over the config file's,
+/// key by key.
+public struct AWSConfig: Sendable {
+    /// Files larger than this (4 MiB) are rejected unread: a real AWS config is a few kilobytes, and aws-elevate runs
+    /// on every SDK call.
+    public static let maximumFileSize = 4 * 1024 * 1024
+
+    /// Every profile by name, merged.
+    public private(set) var profiles: [String: Profile]
+    /// The files the profiles were read from.
+    public private(set) var files: ConfigFiles
+    /// Whether the config file existed when it was loaded.
+    public private(set) var configFileExists: Bool
+    /// Whether the credentials file existed when it was loaded.
+    public private(set) var credentialsFileExists: Bool
+
+    /// Each profile as the config file alone gives it; botocore looks for static keys per file.
+    var configProfiles: [String: FileProfile]
+    /// Each profile as the credentials file alone gives it.
+    var credentialsProfiles: [String: FileProfile]
+
+    /// The two files and whether each existed, for messages.
+    public var searched: [ConfigFileStatus] {
+        [
+            ConfigFileStatus(path: files.configPath, exists: configFileExists),
+            ConfigFileStatus(path: files.credentialsPath, exists: credentialsFileExists),
+        ]
+    }
+
+    /// Reads and merges both files. A missing file counts as empty, as botocore treats it.
+    ///
+    /// Throws when a file exists but cannot be read (permissions, a directory), is larger than
+    /// ``maximumFileSize``, is not UTF-8, or is not valid INI; every error names the file, and the line when there
+    /// is one.
+    public static func load(_ files: ConfigFiles) throws(ConfigError) -> AWSConfig {
+        let config = try readConfigFile(at: files.configPath, limit: maximumFileSize)
+        let credentials = try readConfigFile(at: files.credentialsPath, limit: maximumFileSize)
+        return try build(config: config, credentials: credentials, files: files)
+    }
+
+    /// Parses file contents given as text (both files count as existing); `files` names them in messages.
+    public static func parse(config: String, credentials: String, files: ConfigFiles) throws(ConfigError) -> AWSConfig {
+        try build(config: Array(config.utf8), credentials: Array(credentials.utf8), files: files)
+    }
+
+    static func build(config: [UInt8]?, credentials: [UInt8]?, files: ConfigFiles) throws(ConfigError) -> AWSConfig {
+        var configProfiles: [String: FileProfile] = [:]
+        if let config {
+            let document = try INIParser.parse(config, path: files.configPath)
+            for section in document.sections {
+                guard let name = configProfileName(section.name) else { continue }
+                configProfiles[name] = FileProfile(name: name, section: section, path: files.configPath)
+            }
+        }
+        var credentialsProfiles: [String: FileProfile] = [:]
+        if let credentials {
+            let document = try INIParser.parse(credentials, path: files.credentialsPath)
+            for section in document.sections {
+                credentialsProfiles[section.name] = FileProfile(
+                    name: section.name, section: section, path: files.credentialsPath)
+            }
+        }
+        var merged: [String: Profile] = configProfiles.mapValues(\.profile)
+        for (name, fromCredentials) in credentialsProfiles {
+            var profile = merged[name] ?? Profile(name: name)
+            for (key, value) in fromCredentials.profile.values {
+                profile.sections[key] = nil
+                profile.values[key] = value
+            }
+            for (key, value) in fromCredentials.profile.sections {
+                profile.values[key] = nil
+                profile.sections[key] = value
+            }
+            merged[name] = profile
+        }
+        return AWSConfig(
+            profiles: merged,
+            files: files,
+            configFileExists: config != nil,
+            credentialsFileExists: credentials != nil,
+            configProfiles: configProfiles,
+            credentialsProfiles: credentialsProfiles
+        )
+    }
+
+    /// Where `key` of profile `name` is set, the credentials file first (its keys win).
+    func location(of key: String, in name: String) -> FileLocation? {
+        credentialsProfiles[name]?.locations[key] ?? configProfiles[name]?.locations[key]
+    }
+}
+
+/// The profile a config-file section defines, as botocore's `build_profile_map` reads it, or `nil`.
+func configProfileName(_ section: String) -> String? {
+    if PythonText.hasPrefix(section, "profile") {
+        // botocore tests only the prefix, so [profiles x] also defines 'x'.
+        guard let words = shellWords(section), words.count == 2 else { return nil }
+        return words[1]
+    }
+    return PythonText.same(section, "default") ? "default" : nil
+}
+
+/// One profile as one file gives it, with the line of each key.
+struct FileProfile: Sendable {
+    var profile: Profile
+    var locations: [String: FileLocation]
+
+    init(name: String, section: INIDocument.Section, path: String) {
+        profile = Profile(name: name)
+        locations = [:]
+        for entry in section.entries {
+            switch entry.value {
+            case .plain(let text):
+                profile.sections[entry.key] = nil
+                profile.values[entry.key] = text
+            case .nested(let nested):
+                profile.values[entry.key] = nil
+                profile.sections[entry.key] = nested
+            }
+            locations[entry.key] = FileLocation(path: path, line: entry.line)
+        }
+    }
+}
+
+/// The profile to use when none is given: `AWS_DEFAULT_PROFILE`, then `AWS_PROFILE`, then `default`.
+/// An empty variable counts as unset.
+public func defaultProfileName(environment: [String: String]) -> String {
+    for variable in ["AWS_DEFAULT_PROFILE", "AWS_PROFILE"] {
+        if let name = environment[variable], !name.isEmpty { return name }
+    }
+    return "default"
+}

@@ -1,0 +1,243 @@
+import ElevateCore
+
+/// A line of a configuration file, for messages: `/home/me/.aws/config:12`.
+public struct FileLocation: Sendable, Equatable, CustomStringConvertible {
+    /// The file, as located (after `~` and `$VAR` expansion).
+    public var path: String
+    /// The line number, counting from 1.
+    public var line: Int
+
+    /// A line of a file.
+    public init(path: String, line: Int) {
+        self.path = path
+        self.line = line
+    }
+
+    /// `path:line`, on one line.
+    public var description: String { "\(singleLine(path)):\(line)" }
+}
+
+/// A configuration file that was looked for, and whether it was there.
+public struct ConfigFileStatus: Sendable, Equatable {
+    /// The file, as located.
+    public var path: String
+    /// Whether there was a file to read at `path`.
+    public var exists: Bool
+
+    /// A file and whether it was found.
+    public init(path: String, exists: Bool) {
+        self.path = path
+        self.exists = exists
+    }
+}
+
+/// Everything that can be wrong with `~/.aws/config`, `~/.aws/credentials` or the profile chain they describe.
+///
+/// Resolution errors carry `chain`: the profile names from the requested profile to the one at fault, following
+/// `source_profile` (`["app"]` when the requested profile itself is at fault). Messages never contain a secret key or
+/// session token; they quote key names, profile names and non-secret values only.
+public enum ConfigError: ElevateFailure, Equatable {
+    // MARK: Reading files
+
+    /// The file exists but could not be read (permission denied, a directory, an I/O error).
+    case unreadable(path: String, reason: String)
+    /// The file is larger than ``AWSConfig/maximumFileSize``; it was not read.
+    case tooLarge(path: String, size: Int64)
+    /// The line holds bytes that are not UTF-8.
+    case notUTF8(FileLocation)
+
+    // MARK: INI syntax
+
+    /// A setting appears before the first `[section]` header.
+    case lineBeforeSection(FileLocation)
+    /// A line is neither a header, a comment, a continuation nor `key = value`.
+    case missingDelimiter(FileLocation)
+    /// A line starts with `=` or `:`.
+    case emptyKey(FileLocation)
+    /// A section header appears twice in one file.
+    case duplicateSection(FileLocation, section: String)
+    /// A key appears twice in one section (key names ignore case).
+    case duplicateKey(FileLocation, section: String, key: String)
+    /// An indented line under `key =` (a sub-section such as `s3 =`) has no `=`.
+    case nestedLineWithoutEquals(FileLocation, key: String)
+
+    // MARK: Resolving a profile
+
+    /// No file defines the requested profile.
+    case profileNotFound(name: String, searched: [ConfigFileStatus])
+    /// `source_profile` names a profile that no file defines.
+    case sourceProfileNotFound(chain: [String], name: String, at: FileLocation?, searched: [ConfigFileStatus])
+    /// Following `source_profile` comes back to a profile already visited; `visited` ends with the repeated one.
+    case sourceProfileLoop(visited: [String])
+    /// A key that must hold a value is empty.
+    case emptyValue(chain: [String], key: String, at: FileLocation?)
+    /// A key that must hold a value holds a sub-section (indented lines under it).
+    case notAValue(chain: [String], key: String, at: FileLocation?)
+    /// One key of a pair is set and the other is not (`aws_access_key_id` without `aws_secret_access_key`).
+    case missingKey(chain: [String], missing: String, present: String, at: FileLocation?)
+    /// `role_arn` with both `source_profile` and `credential_source`.
+    case bothSources(chain: [String], at: FileLocation?)
+    /// `role_arn` with neither `source_profile` nor `credential_source`.
+    case noSource(chain: [String], at: FileLocation?)
+    /// `credential_source` is not one of the names botocore knows.
+    case unknownCredentialSource(chain: [String], value: String, at: FileLocation?)
+    /// The profile would be resolved through its `credential_process`, which runs aws-elevate again.
+    case runsItself(chain: [String], at: FileLocation?)
+    /// The profile would be resolved through a `credential_process` of another program.
+    case foreignCredentialProcess(chain: [String], at: FileLocation?)
+    /// The profile uses a way of getting credentials aws-elevate does not implement (web identity, SSO, login).
+    case unsupported(chain: [String], key: String, mechanism: String, at: FileLocation?)
+    /// The profile holds nothing that yields credentials.
+    case noCredentials(chain: [String], lookedFor: [String])
+
+    /// Always ``FailureCategory/configuration``.
+    public var category: FailureCategory { .configuration }
+
+    /// What is wrong, lower-case, with the file and line when there is one.
+    public var problem: String {
+        switch self {
+        case .unreadable(let path, let reason):
+            return "cannot read '\(q(path))': \(q(reason))"
+        case .tooLarge(let path, let size):
+            return "'\(q(path))' is \(size) bytes, more than the \(AWSConfig.maximumFileSize) bytes aws-elevate reads"
+        case .notUTF8(let at):
+            return "\(at): the line is not valid UTF-8"
+        case .lineBeforeSection(let at):
+            return "\(at): a setting before the first [section] header"
+        case .missingDelimiter(let at):
+            return "\(at): the line has no '=' or ':' and does not continue a value"
+        case .emptyKey(let at):
+            return "\(at): the line has no key name before its '=' or ':'"
+        case .duplicateSection(let at, let section):
+            return "\(at): section [\(q(section))] appears a second time"
+        case .duplicateKey(let at, let section, let key):
+            return "\(at): '\(q(key))' appears a second time in [\(q(section))]"
+        case .nestedLineWithoutEquals(let at, let key):
+            return "\(at): an indented line under '\(q(key))' has no '='"
+        case .profileNotFound(_, let searched):
+            return "not found in \(describe(searched))"
+        case .sourceProfileNotFound(let chain, let name, let at, let searched):
+            return prefix(chain) + "source_profile '\(q(name))'\(suffix(at)) is not a profile in \(describe(searched))"
+        case .sourceProfileLoop(let visited):
+            return "source_profile goes round in a loop: " + visited.map { "'\(q($0))'" }.joined(separator: " → ")
+        case .emptyValue(let chain, let key, let at):
+            return prefix(chain) + "'\(q(key))' is empty\(suffix(at))"
+        case .notAValue(let chain, let key, let at):
+            return prefix(chain) + "'\(q(key))' holds indented lines instead of a value\(suffix(at))"
+        case .missingKey(let chain, let missing, let present, let at):
+            return prefix(chain) + "'\(q(present))' is set\(suffix(at)) but '\(q(missing))' is missing"
+        case .bothSources(let chain, let at):
+            return prefix(chain) + "both source_profile and credential_source are set for role_arn\(suffix(at))"
+        case .noSource(let chain, let at):
+            return prefix(chain) + "role_arn\(suffix(at)) has neither source_profile nor credential_source"
+        case .unknownCredentialSource(let chain, let value, let at):
+            return prefix(chain) + "credential_source '\(q(value))'\(suffix(at)) is not a known source"
+        case .runsItself(let chain, let at):
+            return prefix(chain) + "its credential_process\(suffix(at)) runs aws-elevate again, which would recurse"
+        case .foreignCredentialProcess(let chain, let at):
+            return prefix(chain)
+                + "its credentials would come from credential_process\(suffix(at)), and aws-elevate does not run "
+                + "other credential processes yet"
+        case .unsupported(let chain, let key, let mechanism, let at):
+            return prefix(chain)
+                + "'\(q(key))'\(suffix(at)) asks for \(mechanism), which aws-elevate does not support yet"
+        case .noCredentials(let chain, let lookedFor):
+            return prefix(chain) + "holds none of " + lookedFor.map { "'\($0)'" }.joined(separator: ", ")
+        }
+    }
+
+    /// What to change.
+    public var remedy: String {
+        switch self {
+        case .unreadable:
+            return "make it a readable file, or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at one"
+        case .tooLarge:
+            return "check that the path names an AWS config or credentials file"
+        case .notUTF8:
+            return "save the file as UTF-8"
+        case .lineBeforeSection:
+            return "move the line under a header such as [default] or [profile NAME], or start it with '#'"
+        case .missingDelimiter:
+            return "write 'key = value', indent a continuation deeper than its key, or start a comment with '#'"
+        case .emptyKey:
+            return "put the key name before the '=' or ':'"
+        case .duplicateSection(_, let section):
+            return "merge the two [\(q(section))] sections into one"
+        case .duplicateKey(_, _, let key):
+            return "keep one '\(q(key))' line in the section (key names ignore case)"
+        case .nestedLineWithoutEquals(_, let key):
+            return "write each indented line under '\(q(key))' as 'name = value'"
+        case .profileNotFound(let name, let searched):
+            let config = searched.first?.path ?? "~/.aws/config"
+            return "add a \(configHeader(name)) section to '\(q(config))', or choose another profile"
+        case .sourceProfileNotFound(_, let name, _, let searched):
+            let config = searched.first?.path ?? "~/.aws/config"
+            return "add a \(configHeader(name)) section to '\(q(config))', or correct source_profile"
+        case .sourceProfileLoop:
+            return "end the chain with a profile that holds static keys or credential_source instead of source_profile"
+        case .emptyValue(_, let key, _):
+            return "give '\(q(key))' a value, or remove the line"
+        case .notAValue(_, let key, _):
+            return "write '\(q(key)) = value' on one line"
+        case .missingKey(_, let missing, let present, _):
+            return "add '\(q(missing))' next to '\(q(present))' in the same section"
+        case .bothSources:
+            return "keep one: source_profile to start from another profile's credentials, "
+                + "credential_source to start from the machine's own identity"
+        case .noSource:
+            return "add source_profile = PROFILE, or credential_source = "
+                + CredentialSource.allCases.map(\.rawValue).joined(separator: " | ")
+        case .unknownCredentialSource:
+            return "use one of: " + CredentialSource.allCases.map(\.rawValue).joined(separator: ", ")
+        case .runsItself(let chain, _):
+            let name = chain.last ?? "NAME"
+            return "point --profile at the chain profile that holds role_arn (by convention '\(q(name))-chain'); "
+                + "the profile the SDK uses holds only credential_process = aws-elevate credential-process "
+                + "--profile \(q(name))-chain"
+        case .foreignCredentialProcess:
+            return "give the chain profile static keys, source_profile or credential_source"
+        case .unsupported:
+            return "start the chain from static keys, source_profile or credential_source"
+        case .noCredentials:
+            return "add role_arn with source_profile or credential_source, "
+                + "or aws_access_key_id with aws_secret_access_key"
+        }
+    }
+}
+
+/// A quoted value on one line.
+private func q(_ text: String) -> String { singleLine(text) }
+
+/// Names the profile at fault when it is not the requested one (the command line already names that one).
+private func prefix(_ chain: [String]) -> String {
+    // A profile that is its own source_profile is still the requested one.
+    guard chain.count > 1, let last = chain.last, last != chain[chain.count - 2] else { return "" }
+    return "source profile '\(q(last))' (of '\(q(chain[chain.count - 2]))'): "
+}
+
+private func suffix(_ location: FileLocation?) -> String {
+    location.map { " (\($0))" } ?? ""
+}
+
+private func describe(_ searched: [ConfigFileStatus]) -> String {
+    let names = searched.map { "'\(q($0.path))'" + ($0.exists ? "" : " (does not exist)") }
+    switch names.count {
+    case 0: return "any file"
+    case 1: return names[0]
+    default: return names.dropLast().joined(separator: ", ") + " or " + names[names.count - 1]
+    }
+}
+
+/// The header that defines `name` in the config file, quoted the way botocore's shlex reading accepts.
+func configHeader(_ name: String) -> String {
+    if name == "default" { return "[default]" }
+    let plain = !name.isEmpty
+        && name.unicodeScalars.allSatisfy { !PythonText.isSpace($0) && $0 != "'" && $0 != "\"" && $0 != "\\" }
+    if plain { return "[profile \(q(name))]" }
+    var escaped = ""
+    for scalar in name.unicodeScalars {
+        if scalar == "\\" || scalar == "\"" { escaped.unicodeScalars.append("\\") }
+        escaped.unicodeScalars.append(scalar)
+    }
+    return "[profile \"\(q(escaped))\"]"
+}

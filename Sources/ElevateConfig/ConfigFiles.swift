@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The two shared files botocore reads: the config file and the credentials file.
+public struct ConfigFiles: Sendable, Equatable {
+    /// The config file (`[default]`, `[profile NAME]`), after `$VAR` and `~` expansion.
+    public var configPath: String
+    /// The credentials file (`[NAME]`), after `$VAR` and `~` expansion.
+    public var credentialsPath: String
+
+    /// Two paths, used as given.
+    public init(configPath: String, credentialsPath: String) {
+        self.configPath = configPath
+        self.credentialsPath = credentialsPath
+    }
+
+    /// The files botocore would read: `AWS_CONFIG_FILE` (default `~/.aws/config`) and `AWS_SHARED_CREDENTIALS_FILE`
+    /// (default `~/.aws/credentials`), with `$VAR`/`${VAR}` and then `~` expanded as botocore does
+    /// (`os.path.expandvars`, then `os.path.expanduser`). An empty variable counts as unset.
+    public static func locate(environment: [String: String]) -> ConfigFiles {
+        func path(_ variable: String, default fallback: String) -> String {
+            let raw = environment[variable].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
+            return expandUser(expandVariables(raw, environment: environment), environment: environment)
+        }
+        return ConfigFiles(
+            configPath: path("AWS_CONFIG_FILE", default: "~/.aws/config"),
+            credentialsPath: path("AWS_SHARED_CREDENTIALS_FILE", default: "~/.aws/credentials")
+        )
+    }
+}
+
+/// Python's `posixpath.expandvars`: `$NAME` and `${NAME}` (NAME of ASCII letters, digits and `_`) are replaced by
+/// their value; unknown variables are left as written.
+func expandVariables(_ path: String, environment: [String: String]) -> String {
+    let scalars = Array(path.unicodeScalars)
+    func isNameScalar(_ s: Unicode.Scalar) -> Bool {
+        s.isASCII && (s == "_" || s.properties.isAlphabetic || ("0"..."9").contains(s))
+    }
+    var result = String.UnicodeScalarView()
+    var index = 0
+    while index < scalars.count {
+        guard scalars[index] == "$", index + 1 < scalars.count else {
+            result.append(scalars[index])
+            index += 1
+            continue
+        }
+        var name: String?
+        var end = index + 1
+        if scalars[end] == "{" {
+            if let close = scalars[(end + 1)...].firstIndex(of: "}") {
+                name = String(String.UnicodeScalarView(scalars[(end + 1)..<close]))
+                end = close + 1
+            }
+        } else {
+            while end < scalars.count, isNameScalar(scalars[end]) { end += 1 }
+            if end > index + 1 { name = String(String.UnicodeScalarView(scalars[(index + 1)..<end])) }
+        }
+        if let name, let value = environment[name] {
+            result.append(contentsOf: value.unicodeScalars)
+        } else {
+            result.append(contentsOf: scalars[index..<max(end, index + 1)])
+        }
+        index = max(end, index + 1)
+    }
+    return String(result)
+}
+
+/// Python's `posixpath.expanduser`: a leading `~` becomes `HOME` (or the password database entry when `HOME` is
+/// unset), `~user` becomes that user's home; anything else is returned unchanged.
+func expandUser(_ path: String, environment: [String: String]) -> String {
+    guard path.hasPrefix("~") else { return path }
+    let afterTilde = path.dropFirst()
+    let slash = afterTilde.firstIndex(of: "/") ?? afterTilde.endIndex
+    let user = afterTilde[..<slash]
+    let rest = afterTilde[slash...]
+    var home: String?
+    if user.isEmpty {
+        home = environment["HOME"] ?? passwordHome(getpwuid(getuid()))
+    } else {
+        home = passwordHome(getpwnam(String(user)))
+    }
+    guard var home else { return path }
+    while home.hasSuffix("/") { home.removeLast() }
+    let expanded = home + rest
+    return expanded.isEmpty ? "/" : expanded
+}
+
+private func passwordHome(_ entry: UnsafeMutablePointer<passwd>?) -> String? {
+    guard let entry, let directory = entry.pointee.pw_dir else { return nil }
+    return String(cString: directory)
+}
+
+/// Reads a whole configuration file with POSIX calls.
+///
+/// Returns `nil` when nothing is there to read: the path does not exist, or names something other than a regular
+/// file or a directory (such as `/dev/null`), as botocore's `os.path.isfile` check treats it. A directory, a
+/// permission error or a read error throws. Files larger than `limit` bytes are rejected from their `fstat` size,
+/// before reading, and a file that grows past the limit while it is read is rejected too.
+func readConfigFile(at path: String, limit: Int) throws(ConfigError) -> [UInt8]? {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    if fd < 0 {
+        let code = errno
+        if code == ENOENT || code == ENOTDIR { return nil }
+        throw .unreadable(path: path, reason: errorText(code))
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: errorText(errno)) }
+    let type = info.st_mode & S_IFMT
+    if type == S_IFDIR { throw .unreadable(path: path, reason: "it is a directory") }
+    guard type == S_IFREG else { return nil }
+    if Int64(info.st_size) > Int64(limit) { throw .tooLarge(path: path, size: Int64(info.st_size)) }
+
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(Int(info.st_size))
+    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw .unreadable(path: path, reason: errorText(errno))
+        }
+        if count == 0 { break }
+        bytes += chunk[..<count]
+        if bytes.count > limit { throw .tooLarge(path: path, size: Int64(bytes.count)) }
+    }
+    return bytes
+}
+
+private func errorText(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "error \(code)" }
+    return String(cString: text).lowercased()
+}
