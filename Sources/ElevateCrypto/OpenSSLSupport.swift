@@ -1,0 +1,42 @@
+import COpenSSL
+
+/// Drains this thread's OpenSSL error queue into one line, so a later call does not report a stale error.
+func drainOpenSSLErrors() -> String {
+    var messages: [String] = []
+    while true {
+        let code = ERR_get_error()
+        if code == 0 { break }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        messages.append(String(decoding: bytes, as: UTF8.self))
+    }
+    return messages.isEmpty ? "no detail from openssl" : messages.joined(separator: "; ")
+}
+
+func openSSLFailure(_ operation: String) -> CryptoError {
+    .openSSL(operation: operation, detail: drainOpenSSLErrors())
+}
+
+/// OpenSSL's `int` length parameters cap a single call; larger inputs are fed in slices of this size.
+let maximumChunk = 1 << 30
+
+/// Calls `body` with a pointer that is never null, even for an empty array: some OpenSSL entry points treat a null
+/// pointer as "not supplied" rather than "empty".
+func withNonNullBytes<R, E: Error>(
+    _ bytes: [UInt8],
+    _ body: (UnsafePointer<UInt8>, Int) throws(E) -> R
+) throws(E) -> R {
+    if bytes.isEmpty {
+        let placeholder: UInt8 = 0
+        return try withUnsafePointer(to: placeholder) { pointer throws(E) in try body(pointer, 0) }
+    }
+    let result: Result<R, E> = bytes.withUnsafeBufferPointer { buffer in
+        do throws(E) {
+            return .success(try body(buffer.baseAddress!, buffer.count))
+        } catch {
+            return .failure(error)
+        }
+    }
+    return try result.get()
+}
