@@ -1,0 +1,292 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ElevateCore
+import ElevateHTTP
+
+/// Source plugin `imds`: the instance role from the EC2 instance metadata service, for
+/// `credential_source = Ec2InstanceMetadata`.
+///
+/// IMDSv2 only, unless the user allows IMDSv1 (`AWS_ELEVATE_IMDS_V1=allow` or `elevate_imds_v1 = allow`) and
+/// `AWS_EC2_METADATA_V1_DISABLED` is not `true`: botocore's silent downgrade to v1 is an SSRF risk.
+public struct IMDSSource: SourcePlugin {
+    public let name = "imds"
+    public let summary = "the instance role from the EC2 instance metadata service (IMDSv2; v1 only when allowed)"
+
+    public init() {}
+
+    /// The instance role's credentials with the instance id and region. Never `nil`: the plan names this source
+    /// only when the profile asks for the instance role, so a disabled or failing service is an error.
+    public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
+        let settings = try IMDSSettings(environment: context.environment, profile: step.profile)
+        return try fetch(settings, context: context)
+    }
+
+    /// The instance role's credentials from the service `settings` describe; debug lines go to `context.logger`.
+    public func fetch(_ settings: IMDSSettings, context: RunContext) throws(IMDSSourceError) -> Credentials {
+        var exchange = Exchange(settings: settings, context: context)
+        return try exchange.credentials()
+    }
+}
+
+private let tokenPath = "/latest/api/token"
+private let rolesPath = "/latest/meta-data/iam/security-credentials/"
+private let instanceIdPath = "/latest/meta-data/instance-id"
+private let regionPath = "/latest/meta-data/placement/region"
+private let tokenTTLSeconds = "21600"
+/// IMDS answers are a few hundred bytes; anything near this is not the metadata service.
+private let maxResponseBytes = 64 * 1024
+
+/// One conversation with the service: a session (token or v1), then the requests.
+private struct Exchange {
+    enum Session {
+        case v2(token: String)
+        /// Requests without a token; `reason` is why the token request failed.
+        case v1(reason: String)
+    }
+
+    let settings: IMDSSettings
+    let context: RunContext
+    let client = HTTPClient()
+    var session: Session? = nil
+
+    init(settings: IMDSSettings, context: RunContext) {
+        self.settings = settings
+        self.context = context
+    }
+
+    var endpoint: String { settings.endpoint }
+
+    var options: HTTPOptions {
+        // Never a proxy: the metadata service must be reached directly, and a proxy would see the token.
+        HTTPOptions(
+            proxy: .none,
+            connectTimeoutMilliseconds: settings.timeoutMilliseconds,
+            timeoutMilliseconds: settings.timeoutMilliseconds,
+            maxResponseBytes: maxResponseBytes
+        )
+    }
+
+    mutating func credentials() throws(IMDSSourceError) -> Credentials {
+        let attemptsText = settings.attempts == 1 ? "1 attempt" : "\(settings.attempts) attempts"
+        context.logger.debug(
+            "imds: endpoint '\(endpoint)', timeout \(settings.timeoutText), \(attemptsText) per request")
+        session = try openSession()
+
+        let listing = try get(rolesPath)
+        let role = try roleName(listing)
+        context.logger.debug("imds: role '\(role)'")
+        let document = try get(rolesPath + role)
+        guard document.status == 200 else {
+            throw .unexpectedStatus(endpoint: endpoint, path: rolesPath + role, status: document.status)
+        }
+        var credentials = try parse(document.body, role: role)
+
+        let instanceId = try fact(instanceIdPath, what: "an instance id")
+        let region = try fact(regionPath, what: "a region name")
+        credentials.machine = MachineFacts(instanceId: instanceId, region: region)
+        let expiry = credentials.expiration.map(Timestamp.format) ?? "never"
+        let facts = "instance \(instanceId ?? "unknown"), region \(region ?? "unknown")"
+        context.logger.debug("imds: key \(credentials.maskedAccessKeyId), expires \(expiry), \(facts)")
+        return credentials
+    }
+
+    /// A token, or IMDSv1 when the token request failed in a way botocore falls back on and the user allowed it.
+    func openSession() throws(IMDSSourceError) -> Session {
+        let request = HTTPRequest(
+            method: .put, url: endpoint + tokenPath,
+            headers: ["X-aws-ec2-metadata-token-ttl-seconds": tokenTTLSeconds]
+        )
+        let reason: String
+        switch send(request, path: tokenPath) {
+        case .success(let response) where response.status == 200:
+            let token = trimmed(String(decoding: response.body, as: UTF8.self))
+            // The token goes into a header: only visible ASCII can be sent back safely.
+            guard !token.isEmpty, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw .invalidResponse(endpoint: endpoint, path: tokenPath, detail: "an empty or malformed token")
+            }
+            context.logger.debug("imds: IMDSv2 token obtained")
+            return .v2(token: token)
+        case .success(let response) where [403, 404, 405].contains(response.status) || response.status >= 500:
+            reason = "status \(response.status)"
+        case .success(let response):
+            throw .unexpectedStatus(endpoint: endpoint, path: tokenPath, status: response.status)
+        case .failure(let error) where error.isTransient:
+            reason = describe(error)
+        case .failure(let error):
+            throw .requestFailed(endpoint: endpoint, path: tokenPath, detail: error.description)
+        }
+        switch settings.v1Fallback {
+        case .allowed(let name):
+            context.logger.debug("imds: IMDSv2 token request failed (\(reason)); using IMDSv1 as \(name) allows")
+            return .v1(reason: reason)
+        case .notAllowed, .disabled:
+            throw .tokenFailed(endpoint: endpoint, reason: reason, v1: settings.v1Fallback)
+        }
+    }
+
+    /// A GET answered 200 or 404 (the caller decides what a 404 means). A 401 means the token expired: one new
+    /// token and one more try.
+    mutating func get(_ path: String) throws(IMDSSourceError) -> HTTPResponse {
+        var refreshed = false
+        while true {
+            var headers = HTTPHeaders()
+            if case .v2(let token) = session {
+                headers.add(name: "X-aws-ec2-metadata-token", value: token)
+            }
+            let request = HTTPRequest(method: .get, url: endpoint + path, headers: headers)
+            let response: HTTPResponse
+            switch send(request, path: path) {
+            case .success(let answer): response = answer
+            case .failure(let error): throw failure(error, path: path)
+            }
+            switch response.status {
+            case 200, 404:
+                return response
+            case 401:
+                switch session {
+                case .v1(let reason)?:
+                    throw .v1Refused(endpoint: endpoint, tokenFailure: reason)
+                case .v2?, nil:
+                    if refreshed { throw .tokenRejected(endpoint: endpoint, path: path) }
+                    context.logger.debug("imds: '\(path)' got 401, the token expired; fetching a new one")
+                    session = try openSession()
+                    refreshed = true
+                }
+            default:
+                throw .unexpectedStatus(endpoint: endpoint, path: path, status: response.status)
+            }
+        }
+    }
+
+    /// Sends `request` up to `settings.attempts` times while it fails transiently (network trouble or a 5xx).
+    func send(_ request: HTTPRequest, path: String) -> Result<HTTPResponse, HTTPError> {
+        var attempt = 1
+        while true {
+            let outcome: Result<HTTPResponse, HTTPError>
+            do {
+                outcome = .success(try client.send(request, options: options))
+            } catch {
+                outcome = .failure(error)
+            }
+            let transient: Bool
+            switch outcome {
+            case .success(let response): transient = response.status >= 500
+            case .failure(let error): transient = error.isTransient
+            }
+            guard transient, attempt < settings.attempts else { return outcome }
+            let what = (try? outcome.get()).map { "status \($0.status)" } ?? "no answer"
+            context.logger.debug(
+                "imds: \(request.method) '\(path)' attempt \(attempt) of \(settings.attempts): \(what)")
+            attempt += 1
+        }
+    }
+
+    func failure(_ error: HTTPError, path: String) -> IMDSSourceError {
+        switch error {
+        case .timedOut:
+            .timedOut(endpoint: endpoint, path: path, timeout: settings.timeoutText, attempts: settings.attempts)
+        case .connectFailed(_, let detail), .cannotResolveHost(_, let detail):
+            .unreachable(endpoint: endpoint, detail: detail)
+        default:
+            .requestFailed(endpoint: endpoint, path: path, detail: error.description)
+        }
+    }
+
+    func describe(_ error: HTTPError) -> String {
+        let tries = settings.attempts == 1 ? "" : " (\(settings.attempts) attempts)"
+        switch error {
+        case .timedOut: return "no answer within \(settings.timeoutText)\(tries)"
+        default: return error.description + tries
+        }
+    }
+
+    /// The first line of the role listing, which must be an IAM role name (it becomes part of the next path).
+    func roleName(_ listing: HTTPResponse) throws(IMDSSourceError) -> String {
+        guard listing.status == 200 else { throw .noRole(endpoint: endpoint) }
+        let text = String(decoding: listing.body, as: UTF8.self)
+        let first = trimmed(String(text.split(whereSeparator: \.isNewline).first ?? ""))
+        guard !first.isEmpty else { throw .noRole(endpoint: endpoint) }
+        guard first.count <= 64, first.unicodeScalars.allSatisfy(isRoleNameScalar) else {
+            throw .invalidResponse(endpoint: endpoint, path: rolesPath, detail: "\(quoted(first)), not a role name")
+        }
+        return first
+    }
+
+    /// The credentials document of `role`; errors name fields, never their values.
+    func parse(_ body: [UInt8], role: String) throws(IMDSSourceError) -> Credentials {
+        let fields: [String: JSONField]
+        do {
+            fields = try JSONDecoder().decode([String: JSONField].self, from: Data(body))
+        } catch {
+            throw .malformedCredentials(endpoint: endpoint, role: role)
+        }
+        func text(_ field: String) throws(IMDSSourceError) -> String {
+            switch fields[field] {
+            case nil: throw .missingField(endpoint: endpoint, role: role, field: field)
+            case .string(let value)? where !value.isEmpty: return value
+            case .string?, .other?: throw .invalidField(endpoint: endpoint, role: role, field: field)
+            }
+        }
+        let code = try text("Code")
+        guard code == "Success" else {
+            var message: String? = nil
+            if case .string(let value)? = fields["Message"], !value.isEmpty { message = value }
+            throw .notSuccess(endpoint: endpoint, role: role, code: code, message: message)
+        }
+        let keyId = try text("AccessKeyId")
+        let secret = try text("SecretAccessKey")
+        let token = try text("Token")
+        let expirationText = try text("Expiration")
+        guard let expiration = Timestamp.parse(expirationText) else {
+            throw .badExpiration(endpoint: endpoint, role: role, value: expirationText)
+        }
+        // No account id here, so no reliable principal ARN: later hops learn it from STS.
+        return Credentials(
+            accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, expiration: expiration, origin: .role
+        )
+    }
+
+    /// The instance id or region; `nil` when the service does not have it (404).
+    mutating func fact(_ path: String, what: String) throws(IMDSSourceError) -> String? {
+        let response = try get(path)
+        guard response.status == 200 else {
+            context.logger.debug("imds: '\(path)' is not available (status \(response.status))")
+            return nil
+        }
+        let value = trimmed(String(decoding: response.body, as: UTF8.self))
+        guard (1...64).contains(value.utf8.count),
+              value.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || isAlphanumeric($0) })
+        else {
+            throw .invalidResponse(endpoint: endpoint, path: path, detail: "\(quoted(value)), not \(what)")
+        }
+        return value
+    }
+}
+
+/// A JSON value that is a string or anything else, so that a wrong type names its field instead of failing
+/// the whole document.
+private enum JSONField: Decodable {
+    case string(String)
+    case other
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else {
+            self = .other
+        }
+    }
+}
+
+/// IAM role names: letters, digits and `+=,.@_-`.
+private func isRoleNameScalar(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.isASCII && (isAlphanumeric(UInt8(scalar.value)) || "+=,.@_-".unicodeScalars.contains(scalar))
+}
+
+private func isAlphanumeric(_ byte: UInt8) -> Bool {
+    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+}
