@@ -159,12 +159,15 @@ let package = Package(
         ),
         .testTarget(
             name: "ElevateSTSTests",
-            dependencies: ["ElevateSTS", "ElevateCore"],
+            dependencies: ["ElevateSTS", "ElevateCore", "ElevateHTTP", "ElevateSigV4"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AssumeRoleElevationTests",
-            dependencies: ["AssumeRoleElevation", "ElevateCore"],
+            dependencies: [
+                "AssumeRoleElevation", "ElevateCore", "ElevateSTS", "ElevateHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "plugins/assume-role/Tests",
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,56 @@
+# aws-elevate: build, test, demo and benchmark on Debian 12.
+#   make deps    install missing Debian packages and the Python venv (.venv) of the test peers; idempotent
+#   make build   release binary (static Swift stdlib) and the debug build with tests
+#   make test    deps, build, swift test, then the end-to-end suite (pytest) against the release binary
+#   make demo    the real aws CLI getting credentials through aws-elevate from a local moto STS
+#   make bench   start-up time of aws-elevate against a static Swift hello-world and /bin/true
+#   make clean   remove build outputs (.build); `make distclean` also removes .venv
+# Longer logic lives in Tests/support/*.sh and *.py.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+export VENV := $(CURDIR)/.venv
+RELEASE_FLAGS := -c release --static-swift-stdlib
+RELEASE_BIN := $(CURDIR)/.build/release/aws-elevate
+
+.PHONY: deps deps-apt deps-venv build build-release build-debug test unit-test e2e-test demo bench clean distclean
+
+deps: deps-apt deps-venv
+
+deps-apt:
+	bash Tests/support/deps.sh apt
+
+deps-venv:
+	bash Tests/support/deps.sh venv
+
+build: build-release build-debug
+
+build-release: deps-apt
+	swift build $(RELEASE_FLAGS) --product aws-elevate
+
+build-debug: deps-apt
+	swift build --build-tests
+
+test: deps build
+	$(MAKE) --no-print-directory unit-test
+	$(MAKE) --no-print-directory e2e-test
+
+unit-test:
+	swift test
+
+# Real peers (moto_server, the aws CLI, boto3, bash, zsh) are started and stopped by the pytest fixtures.
+e2e-test:
+	AWS_ELEVATE_BIN=$(RELEASE_BIN) $(VENV)/bin/python -m pytest Tests/e2e
+
+demo: deps build-release
+	AWS_ELEVATE_BIN=$(RELEASE_BIN) bash Tests/support/demo.sh
+
+bench: deps-apt build-release
+	AWS_ELEVATE_BIN=$(RELEASE_BIN) bash Tests/support/bench.sh
+
+clean:
+	rm -rf .build
+
+distclean: clean
+	rm -rf .venv

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# make bench: whole-process start-up time of `aws-elevate credential-process` for a static-keys profile, beside a
+# static Swift hello-world built the same way (-O, static Swift stdlib) and /bin/true, with hyperfine -N.
+# Target: aws-elevate's median at most 2 ms above the hello-world's. Writes BENCH_DIR/results.md (hyperfine's
+# markdown table) and results.json, and prints the table and the verdict. Run through `make bench`.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+elevate=${AWS_ELEVATE_BIN:-$repo_root/.build/release/aws-elevate}
+out=${BENCH_DIR:-$repo_root/.build/bench}
+runs=${BENCH_RUNS:-300}
+warmup=${BENCH_WARMUP:-30}
+target_ms=2
+
+[[ -x $elevate ]] || { echo "bench: $elevate is missing: run 'make bench', which builds it" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing: run 'make deps'" >&2; exit 1; }
+mkdir -p "$out"
+
+swiftc -O -static-stdlib "$repo_root/Tests/support/hello.swift" -o "$out/hello"
+
+# A throwaway static-keys profile; no AWS_* variable of the caller takes part.
+work=$(mktemp -d "${TMPDIR:-/tmp}/aws-elevate-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+while read -r name; do unset "$name"; done < <(compgen -e | grep '^AWS_' || true)
+export HOME=$work AWS_CONFIG_FILE=$work/config AWS_SHARED_CREDENTIALS_FILE=$work/credentials
+export AWS_EC2_METADATA_DISABLED=true
+printf '[profile static]\nregion = us-east-1\n' >"$AWS_CONFIG_FILE"
+printf '[static]\naws_access_key_id = AKIAEXAMPLEBENCH0001\naws_secret_access_key = bench-secret\n' \
+    >"$AWS_SHARED_CREDENTIALS_FILE"
+"$elevate" credential-process --profile static >/dev/null  # fails loudly here rather than inside hyperfine
+
+hyperfine -N --warmup "$warmup" --runs "$runs" \
+    --export-markdown "$out/results.md" --export-json "$out/results.json" \
+    -n "aws-elevate credential-process --profile static" "$elevate credential-process --profile static" \
+    -n "static Swift hello-world" "$out/hello" \
+    -n "/bin/true" "/bin/true"
+
+echo
+echo "Results: $out/results.md"
+cat "$out/results.md"
+echo
+python3 - "$out/results.json" "$target_ms" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+target = float(sys.argv[2])
+print("| command | median | min |")
+print("|:---|---:|---:|")
+for r in results:
+    print(f"| `{r['command']}` | {r['median'] * 1000:.2f} ms | {r['min'] * 1000:.2f} ms |")
+elevate, hello = results[0], results[1]
+above = (elevate["median"] - hello["median"]) * 1000
+verdict = "met" if above <= target else "MISSED"
+print(f"\naws-elevate median is {above:.2f} ms above the static hello-world (target: at most {target:g} ms): {verdict}")
+PY
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The session cache (docs/benchmarks.md, "Session cache"): a warm 2-hop chain (user keys → role A → role B in a local
+# moto) served by aws-elevate from the file backend, from the keyring backend (gnome-keyring in a private D-Bus
+# session), and by `auto` deciding for files without a bus; beside `secret-tool lookup` of one item, the static
+# hello-world, awsume and botocore (the AWS CLI's JSON file cache) for the same chain, and /bin/true. Peak RSS with
+# /usr/bin/time. Target: `auto` without a bus at most 50 ms (median). Needs the venv (`make deps`); awsume is
+# installed into it here only. BENCH_CACHE=0 skips this part.
+[[ ${BENCH_CACHE:-1} == 0 ]] && exit 0
+venv=${VENV:-$repo_root/.venv}
+[[ -x $venv/bin/python ]] || { echo "bench: $venv is missing: run 'make deps'" >&2; exit 1; }
+for tool in dbus-run-session gnome-keyring-daemon secret-tool; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing: run 'make deps'" >&2; exit 1; }
+done
+[[ -x $venv/bin/awsumepy ]] || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check awsume </dev/null
+slow_runs=${BENCH_SLOW_RUNS:-20}
+auto_target_ms=50
+
+moto_state=$work/moto
+trap '"$venv/bin/python" "$repo_root/Tests/support/moto.py" stop "$moto_state" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+moto_url=$("$venv/bin/python" "$repo_root/Tests/support/moto.py" start "$moto_state")
+"$venv/bin/python" - "$repo_root/Tests/support/moto.py" "$moto_state" "$AWS_CONFIG_FILE" "$AWS_SHARED_CREDENTIALS_FILE" <<'PY'
+import importlib.util, json, sys
+from pathlib import Path
+spec = importlib.util.spec_from_file_location("moto_peer", sys.argv[1])
+moto_peer = importlib.util.module_from_spec(spec); sys.modules["moto_peer"] = moto_peer; spec.loader.exec_module(moto_peer)
+moto = moto_peer.MotoServer(); moto.port = json.loads((Path(sys.argv[2]) / "moto.json").read_text())["port"]
+user = moto.create_user("bench-user")
+role_a = moto.create_role("bench-role-a", [user.arn])
+role_b = moto.create_role("bench-role-b", [moto_peer.session_arn("bench-role-a", "elevate-a")])
+# app-chain takes the default mode (auto); app-file and app-keyring pin a backend (no `env` exec in the timing).
+last_hop = f"role_arn = {role_b.arn}\nsource_profile = hop1\nrole_session_name = elevate-b\nregion = us-east-1\n"
+Path(sys.argv[3]).write_text(
+    f"[profile app-chain]\n{last_hop}\n[profile app-file]\n{last_hop}elevate_cache = file\n\n"
+    f"[profile app-keyring]\n{last_hop}elevate_cache = keyring\n\n"
+    f"[profile hop1]\nrole_arn = {role_a.arn}\nsource_profile = base\nrole_session_name = elevate-a\n"
+    "region = us-east-1\n\n[profile base]\nregion = us-east-1\n")
+Path(sys.argv[4]).write_text(f"[base]\naws_access_key_id = {user.access_key_id}\n"
+                             f"aws_secret_access_key = {user.secret_access_key}\n")
+PY
+export AWS_ENDPOINT_URL=$moto_url
+unset DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR DISPLAY WAYLAND_DISPLAY
+
+# Fill every cache once (each fails loudly here rather than inside hyperfine).
+"$elevate" credential-process --profile app-file >/dev/null
+"$elevate" credential-process --profile app-chain >/dev/null
+"$venv/bin/awsumepy" app-chain -s >/dev/null
+cat >"$work/botocore_chain.py" <<'PY'
+import boto3
+from botocore.credentials import JSONFileCache
+session = boto3.Session(profile_name="app-chain")
+session._session.get_component("credential_provider").get_provider("assume-role").cache = JSONFileCache()
+session.get_credentials().get_frozen_credentials()
+PY
+"$venv/bin/python" "$work/botocore_chain.py"
+
+# The keyring part runs inside a private bus with an unlocked gnome-keyring; its results land in $out.
+cat >"$work/keyring_bench.sh" <<'SH'
+set -euo pipefail
+"$ELEVATE" credential-process --profile app-keyring >/dev/null
+secret-tool lookup profile app-keyring >/dev/null
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/cache-keyring.json" \
+    -n "aws-elevate credential-process, warm keyring" "$ELEVATE credential-process --profile app-keyring" \
+    -n "secret-tool lookup (one item)" "secret-tool lookup profile app-keyring" >/dev/null
+for name in elevate lookup; do
+    command=("$ELEVATE" credential-process --profile app-keyring)
+    [[ $name == lookup ]] && command=(secret-tool lookup profile app-keyring)
+    for _ in 1 2 3 4 5; do
+        /usr/bin/time -f %M "${command[@]}" 2>&1 >/dev/null | tail -1
+    done | sort -n | sed -n 3p >"$OUT/rss-keyring-$name"
+done
+SH
+ELEVATE=$elevate OUT=$out RUNS=$runs WARMUP=$warmup \
+    bash "$repo_root/Tests/support/keyring_session.sh" unlocked bash "$work/keyring_bench.sh"
+
+hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$out/cache-fast.json" \
+    -n "aws-elevate credential-process, warm file cache" "$elevate credential-process --profile app-file" \
+    -n "aws-elevate credential-process, auto without a bus (warm file cache)" \
+    "$elevate credential-process --profile app-chain" \
+    -n "aws-elevate cache list, auto deciding without a bus" "$elevate cache list" \
+    -n "static Swift hello-world" "$out/hello" \
+    -n "/bin/true" "/bin/true" >/dev/null
+hyperfine -N --warmup 3 --runs "$slow_runs" --export-json "$out/cache-slow.json" \
+    -n "awsume app-chain -s (its cache warm)" "$venv/bin/awsumepy app-chain -s" \
+    -n "botocore, the AWS CLI's JSON file cache warm" "$venv/bin/python $work/botocore_chain.py" >/dev/null
+
+peak_rss() {  # the median of five runs' peak RSS in KiB
+    for _ in 1 2 3 4 5; do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 3p
+}
+{
+    echo "file=$(peak_rss "$elevate" credential-process --profile app-file)"
+    echo "auto=$(peak_rss "$elevate" credential-process --profile app-chain)"
+    echo "list=$(peak_rss "$elevate" cache list)"
+    echo "hello=$(peak_rss "$out/hello")"
+    echo "true=$(peak_rss /bin/true)"
+    echo "awsume=$(peak_rss "$venv/bin/awsumepy" app-chain -s)"
+    echo "botocore=$(peak_rss "$venv/bin/python" "$work/botocore_chain.py")"
+    echo "keyring=$(cat "$out/rss-keyring-elevate")"
+    echo "lookup=$(cat "$out/rss-keyring-lookup")"
+} >"$out/cache-rss.txt"
+
+echo
+python3 - "$out" "$auto_target_ms" <<'PY' | tee "$out/cache-results.md"
+import json, sys
+from pathlib import Path
+out, target = Path(sys.argv[1]), float(sys.argv[2])
+rss = dict(line.split("=", 1) for line in (out / "cache-rss.txt").read_text().split())
+rss_keys = {"warm file": "file", "auto without a bus (warm": "auto", "cache list": "list", "hello": "hello",
+            "/bin/true": "true", "awsume": "awsume", "botocore": "botocore", "warm keyring": "keyring",
+            "secret-tool": "lookup"}
+rows = []
+for name in ("cache-fast.json", "cache-keyring.json", "cache-slow.json"):
+    rows += json.loads((out / name).read_text())["results"]
+print("| command | median | min | peak RSS |")
+print("|:---|---:|---:|---:|")
+for r in sorted(rows, key=lambda r: r["median"]):
+    key = next((v for k, v in rss_keys.items() if k in r["command"]), None)
+    memory = f"{int(rss[key]) / 1024:.1f} MiB" if key and rss.get(key, "").isdigit() else "?"
+    print(f"| `{r['command']}` | {r['median'] * 1000:.2f} ms | {r['min'] * 1000:.2f} ms | {memory} |")
+auto = next(r for r in rows if r["command"].startswith("aws-elevate cache list, auto"))
+verdict = "met" if auto["median"] * 1000 <= target else "MISSED"
+print(f"\n`auto` deciding for files without a bus: median {auto['median'] * 1000:.2f} ms "
+      f"(target: at most {target:g} ms): {verdict}")
+PY

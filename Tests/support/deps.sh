@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs what building and testing aws-elevate needs on a fresh Debian 12 machine, and nothing that is there.
+#   deps.sh apt    Debian packages (apt-get update + install only when one is missing)
+#   deps.sh venv   the Python venv at $VENV (default .venv) with Tests/support/requirements.txt
+#   deps.sh        both
+# Idempotent and quiet when everything is present. Runs as root, or through sudo otherwise.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+venv=${VENV:-$repo_root/.venv}
+requirements=$repo_root/Tests/support/requirements.txt
+
+# Why each package is here:
+#   pkg-config, libssl-dev        build: the COpenSSL system-library target (pkg-config libcrypto)
+#   libcurl4-openssl-dev          build: HTTP to STS and IMDS (the OpenSSL flavour of libcurl)
+#   libxml2-dev                   build: FoundationXML / STS XML responses
+#   libsecret-1-dev               build: the keyring cache (libsecret, pulls glib/gio)
+#   gnome-keyring, libsecret-tools, dbus
+#                                 tests: a headless Secret Service inside dbus-run-session; secret-tool
+#   zsh                           tests: eval of `aws-elevate env --shell zsh` in a real zsh
+#   hyperfine                     make bench
+#   git                           swift package resolution of the dependencies
+#   python3, python3-venv         the venv holding moto_server, the aws CLI, boto3 and pytest
+apt_packages=(
+    pkg-config libssl-dev libcurl4-openssl-dev libxml2-dev libsecret-1-dev
+    gnome-keyring libsecret-tools dbus
+    zsh hyperfine git
+    python3 python3-venv
+)
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+install_apt() {
+    local missing=() package
+    for package in "${apt_packages[@]}"; do
+        if [[ $(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null) != installed ]]; then
+            missing+=("$package")
+        fi
+    done
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        echo "deps: Debian packages present"
+        return
+    fi
+    echo "deps: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -q </dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q "${missing[@]}" </dev/null
+}
+
+# The venv counts as complete when it holds a stamp of the requirements it was built from and its tools answer.
+venv_complete() {
+    [[ -x $venv/bin/python && -f $venv/.requirements-stamp ]] || return 1
+    cmp -s "$requirements" "$venv/.requirements-stamp" || return 1
+    (cd / && "$venv/bin/python" -c 'import moto.server, boto3, botocore, pytest, flask') 2>/dev/null || return 1
+    "$venv/bin/aws" --version >/dev/null 2>&1 || return 1
+}
+
+install_venv() {
+    if venv_complete; then
+        echo "deps: Python venv $venv complete"
+        return
+    fi
+    echo "deps: setting up Python venv $venv"
+    if [[ ! -x $venv/bin/python ]]; then
+        python3 -m venv --clear "$venv"
+    fi
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" </dev/null
+    cp "$requirements" "$venv/.requirements-stamp"
+    venv_complete || { echo "deps: the venv at $venv is still incomplete after pip install" >&2; exit 1; }
+}
+
+case ${1:-all} in
+    apt) install_apt ;;
+    venv) install_venv ;;
+    all) install_apt; install_venv ;;
+    *) echo "usage: $0 [apt|venv|all]" >&2; exit 64 ;;
+esac

@@ -1,0 +1,134 @@
+import ElevateCore
+import ElevateSTS
+
+/// Elevation plugin `assume-role`: sts:AssumeRole on the hop profile's `role_arn` with the previous step's
+/// credentials.
+///
+/// Reads `role_arn`, `role_session_name`, `external_id`, `duration_seconds` (default 3600), `mfa_serial` (the code
+/// from `--token-code`, else asked for on `/dev/tty`), `source_identity`, `session_tags` and
+/// `transitive_session_tags` (see ``AssumeRoleSettings``). A hop whose input is a role session (role chaining,
+/// the instance role included) asks for at most one hour, STS's limit. The endpoint, region and CA bundle come from
+/// the environment and the hop's profile (see ``STSConfiguration``); the region falls back to the machine's.
+public struct AssumeRoleElevation: ElevationPlugin {
+    public let name = "assume-role"
+    public let summary =
+        "sts:AssumeRole on role_arn (external_id, mfa_serial, duration_seconds, session_tags, source_identity)"
+
+    private let transport: any STSTransport
+    private let retry: RetryPolicy
+    private let system: LocalSystem
+
+    /// The plugin as aws-elevate uses it: libcurl, standard retries, the real terminal.
+    public init() {
+        self.init(transport: STSClient.standardTransport, retry: .standard, system: .current)
+    }
+
+    /// The plugin with another transport, retry policy or local system (tests, embedding).
+    public init(transport: any STSTransport, retry: RetryPolicy = .standard, system: LocalSystem = .current) {
+        self.transport = transport
+        self.retry = retry
+        self.system = system
+    }
+
+    public func elevate(_ input: Credentials, step: Step, hop: Int, context: RunContext) async throws -> Credentials {
+        let settings = try AssumeRoleSettings(profile: step.profile, hop: hop)
+        let request = try makeRequest(settings, input: input, hop: hop, context: context)
+        let configuration: STSConfiguration
+        do {
+            configuration = try STSConfiguration.resolve(
+                environment: context.environment, profile: step.profile, machineRegion: input.machine?.region)
+        } catch {
+            throw AssumeRoleError.sts(hop: hop, roleArn: settings.roleArn, error: error)
+        }
+        let logger = context.logger
+        let client = STSClient(
+            configuration: configuration, transport: transport, retry: retry, now: context.now,
+            log: { line in logger.debug("hop \(hop): \(line)") })
+        logger.debug("hop \(hop): assume \(request)")
+        do {
+            var credentials = try await client.assumeRole(request, with: input)
+            credentials.machine = input.machine
+            return credentials
+        } catch {
+            throw AssumeRoleError.sts(hop: hop, roleArn: settings.roleArn, error: error)
+        }
+    }
+
+    /// The hop's settings and where STS is reached (endpoint and signing region from the environment and the
+    /// profile); `nil` when a setting is invalid, so that the run reports it. The MFA code is not part of it: a cached
+    /// session made with one code serves until it nears expiry.
+    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
+        guard let settings = try? AssumeRoleSettings(profile: step.profile, hop: 0),
+            let configuration = try? STSConfiguration.resolve(environment: context.environment, profile: step.profile)
+        else { return nil }
+        return [
+            "role_arn": settings.roleArn,
+            "role_session_name": settings.roleSessionName ?? "",
+            "external_id": settings.externalId ?? "",
+            "duration_seconds": settings.durationSeconds.map(String.init) ?? "",
+            "mfa_serial": settings.mfaSerial ?? "",
+            "source_identity": settings.sourceIdentity ?? "",
+            "session_tags": settings.sessionTags.map { "\($0.key.count):\($0.key)=\($0.value)" }.joined(separator: ","),
+            "transitive_session_tags": settings.transitiveTagKeys.joined(separator: ","),
+            "region": configuration.region,
+            "endpoint": configuration.endpoint.url,
+        ]
+    }
+
+    /// The AssumeRole request for `settings`: defaults filled in, the chaining cap applied, the MFA code obtained.
+    public func makeRequest(
+        _ settings: AssumeRoleSettings,
+        input: Credentials,
+        hop: Int,
+        context: RunContext
+    ) throws(AssumeRoleError) -> AssumeRoleRequest {
+        var duration = settings.durationSeconds ?? AssumeRoleSettings.defaultDurationSeconds
+        if input.origin == .role, duration > AssumeRoleSettings.chainedMaximumSeconds {
+            let cap = AssumeRoleSettings.chainedMaximumSeconds
+            let note =
+                "hop \(hop): duration_seconds \(duration) capped to \(cap): the input is a role session, and STS "
+                + "allows at most one hour when chaining roles"
+            context.logger.debug("\(note)")
+            duration = cap
+        }
+        let sessionName =
+            settings.roleSessionName
+            ?? SessionName.defaultName(
+                machine: input.machine, user: system.userName(context.environment), host: system.hostName())
+        var tokenCode: String?
+        if let serial = settings.mfaSerial {
+            tokenCode = try mfaCode(serial: serial, roleArn: settings.roleArn, hop: hop, context: context)
+        }
+        return AssumeRoleRequest(
+            roleArn: settings.roleArn,
+            roleSessionName: sessionName,
+            durationSeconds: duration,
+            externalId: settings.externalId,
+            serialNumber: settings.mfaSerial,
+            tokenCode: tokenCode,
+            sourceIdentity: settings.sourceIdentity,
+            tags: settings.sessionTags,
+            transitiveTagKeys: settings.transitiveTagKeys
+        )
+    }
+
+    private func mfaCode(serial: String, roleArn: String, hop: Int, context: RunContext) throws(AssumeRoleError)
+        -> String
+    {
+        if let given = context.tokenCode {
+            guard Self.isTokenCode(given) else { throw .invalidTokenCode(hop: hop, roleArn: roleArn, fromOption: true) }
+            return given
+        }
+        guard let typed = system.readCode("aws-elevate: MFA code for \(singleLine(serial)): ") else {
+            throw .noTerminalForMFA(hop: hop, roleArn: roleArn, serial: serial)
+        }
+        let code = String(typed.filter { $0 != " " && $0 != "\r" && $0 != "\t" })
+        guard Self.isTokenCode(code) else { throw .invalidTokenCode(hop: hop, roleArn: roleArn, fromOption: false) }
+        return code
+    }
+
+    /// Whether `code` is six ASCII digits, the only shape STS accepts.
+    public static func isTokenCode(_ code: String) -> Bool {
+        code.utf8.count == 6 && code.utf8.allSatisfy { (0x30...0x39).contains($0) }
+    }
+}
