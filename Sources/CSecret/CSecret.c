@@ -1,0 +1,764 @@
+#include "CSecret.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- The types of glib 2.74 and libsecret 0.20 used here, declared as their headers do. ---- */
+
+typedef char gchar;
+typedef int gint;
+typedef unsigned int guint;
+typedef gint gboolean;
+typedef void *gpointer;
+typedef const void *gconstpointer;
+typedef unsigned long gsize;
+typedef long gssize;
+typedef uint32_t GQuark;
+
+typedef struct _GHashTable GHashTable;
+typedef struct _GCancellable GCancellable;
+typedef struct _GVariant GVariant;
+typedef struct _GVariantType GVariantType;
+typedef struct _GDBusConnection GDBusConnection;
+typedef struct _GDBusProxy GDBusProxy;
+typedef struct _GUnixFDList GUnixFDList;
+typedef struct _SecretService SecretService;
+typedef struct _SecretCollection SecretCollection;
+typedef struct _SecretItem SecretItem;
+typedef struct _SecretValue SecretValue;
+
+/* gerror.h and glist.h: public structs. */
+typedef struct _GError {
+    GQuark domain;
+    gint code;
+    gchar *message;
+} GError;
+
+typedef struct _GList GList;
+struct _GList {
+    gpointer data;
+    GList *next;
+    GList *prev;
+};
+
+typedef guint (*GHashFunc)(gconstpointer key);
+typedef gboolean (*GEqualFunc)(gconstpointer a, gconstpointer b);
+typedef void (*GDestroyNotify)(gpointer data);
+
+typedef enum { G_BUS_TYPE_STARTER = -1, G_BUS_TYPE_NONE = 0, G_BUS_TYPE_SYSTEM = 1, G_BUS_TYPE_SESSION = 2 } GBusType;
+typedef enum { G_DBUS_CALL_FLAGS_NONE = 0, G_DBUS_CALL_FLAGS_NO_AUTO_START = 1 << 0 } GDBusCallFlags;
+
+/* secret-schema.h */
+typedef enum {
+    SECRET_SCHEMA_ATTRIBUTE_STRING = 0,
+    SECRET_SCHEMA_ATTRIBUTE_INTEGER = 1,
+    SECRET_SCHEMA_ATTRIBUTE_BOOLEAN = 2,
+} SecretSchemaAttributeType;
+
+typedef struct {
+    const gchar *name;
+    SecretSchemaAttributeType type;
+} SecretSchemaAttribute;
+
+typedef enum { SECRET_SCHEMA_NONE = 0, SECRET_SCHEMA_DONT_MATCH_NAME = 1 << 1 } SecretSchemaFlags;
+
+typedef struct {
+    const gchar *name;
+    SecretSchemaFlags flags;
+    SecretSchemaAttribute attributes[32];
+
+    /* <private> */
+    gint reserved;
+    gpointer reserved1;
+    gpointer reserved2;
+    gpointer reserved3;
+    gpointer reserved4;
+    gpointer reserved5;
+    gpointer reserved6;
+    gpointer reserved7;
+} SecretSchema;
+
+#if defined(__LP64__)
+_Static_assert(sizeof(SecretSchema) == 8 + 8 + 32 * 16 + 8 + 7 * 8, "SecretSchema must match libsecret's layout");
+#endif
+
+/* secret-service.h, secret-collection.h, secret-item.h, secret-types.h */
+typedef enum {
+    SECRET_SERVICE_NONE = 0,
+    SECRET_SERVICE_OPEN_SESSION = 1 << 1,
+    SECRET_SERVICE_LOAD_COLLECTIONS = 1 << 2,
+} SecretServiceFlags;
+typedef enum { SECRET_COLLECTION_NONE = 0 << 0, SECRET_COLLECTION_LOAD_ITEMS = 1 << 1 } SecretCollectionFlags;
+typedef enum { SECRET_ITEM_CREATE_NONE = 0, SECRET_ITEM_CREATE_REPLACE = 1 << 1 } SecretItemCreateFlags;
+typedef enum {
+    SECRET_SEARCH_NONE = 0,
+    SECRET_SEARCH_ALL = 1 << 1,
+    SECRET_SEARCH_UNLOCK = 1 << 2,
+    SECRET_SEARCH_LOAD_SECRETS = 1 << 3,
+} SecretSearchFlags;
+
+#define SECRET_COLLECTION_DEFAULT "default"
+
+/* ---- The functions, as pointers typed like the headers' prototypes. ---- */
+
+/* glib */
+static void (*p_free)(gpointer mem);
+static void (*p_error_free)(GError *error);
+static gboolean (*p_utf8_validate)(const gchar *str, gssize max_len, const gchar **end);
+static guint (*p_str_hash)(gconstpointer v);
+static gboolean (*p_str_equal)(gconstpointer v1, gconstpointer v2);
+static GHashTable *(*p_hash_table_new)(GHashFunc hash_func, GEqualFunc key_equal_func);
+static gboolean (*p_hash_table_insert)(GHashTable *hash_table, gpointer key, gpointer value);
+static gpointer (*p_hash_table_lookup)(GHashTable *hash_table, gconstpointer key);
+static GList *(*p_hash_table_get_keys)(GHashTable *hash_table);
+static void (*p_hash_table_unref)(GHashTable *hash_table);
+static void (*p_list_free)(GList *list);
+static void (*p_list_free_full)(GList *list, GDestroyNotify free_func);
+static GVariant *(*p_variant_new_string)(const gchar *string);
+static GVariant *(*p_variant_new_tuple)(GVariant *const *children, gsize n_children);
+static GVariant *(*p_variant_get_child_value)(GVariant *value, gsize index_);
+static gboolean (*p_variant_get_boolean)(GVariant *value);
+static void (*p_variant_unref)(GVariant *value);
+/* gobject */
+static void (*p_object_unref)(gpointer object);
+/* gio */
+static GCancellable *(*p_cancellable_new)(void);
+static void (*p_cancellable_cancel)(GCancellable *cancellable);
+static GDBusConnection *(*p_bus_get_sync)(GBusType bus_type, GCancellable *cancellable, GError **error);
+static void (*p_dbus_connection_set_exit_on_close)(GDBusConnection *connection, gboolean exit_on_close);
+static GVariant *(*p_dbus_connection_call_sync)(GDBusConnection *connection, const gchar *bus_name,
+                                                const gchar *object_path, const gchar *interface_name,
+                                                const gchar *method_name, GVariant *parameters,
+                                                const GVariantType *reply_type, GDBusCallFlags flags,
+                                                gint timeout_msec, GCancellable *cancellable, GError **error);
+static const gchar *(*p_dbus_proxy_get_object_path)(GDBusProxy *proxy);
+/* libsecret */
+static SecretService *(*p_service_get_sync)(SecretServiceFlags flags, GCancellable *cancellable, GError **error);
+static GList *(*p_service_search_sync)(SecretService *service, const SecretSchema *schema, GHashTable *attributes,
+                                       SecretSearchFlags flags, GCancellable *cancellable, GError **error);
+static SecretCollection *(*p_collection_for_alias_sync)(SecretService *service, const gchar *alias,
+                                                        SecretCollectionFlags flags, GCancellable *cancellable,
+                                                        GError **error);
+static gboolean (*p_collection_get_locked)(SecretCollection *self);
+static SecretItem *(*p_item_create_sync)(SecretCollection *collection, const SecretSchema *schema,
+                                         GHashTable *attributes, const gchar *label, SecretValue *value,
+                                         SecretItemCreateFlags flags, GCancellable *cancellable, GError **error);
+static gboolean (*p_item_delete_sync)(SecretItem *self, GCancellable *cancellable, GError **error);
+static gboolean (*p_item_get_locked)(SecretItem *self);
+static SecretValue *(*p_item_get_secret)(SecretItem *self);
+static GHashTable *(*p_item_get_attributes)(SecretItem *self);
+static SecretValue *(*p_value_new)(const gchar *secret, gssize length, const gchar *content_type);
+static const gchar *(*p_value_get)(SecretValue *value, gsize *length);
+static void (*p_value_unref)(gpointer value);
+
+/* ---- Our schema. Every attribute is a string; libsecret refuses (with a g_critical) names not listed here. ---- */
+
+static const char *const attribute_names[] = {
+    "key", "version", "profile", "role_arn", "source_profile", "role_session_name", "mfa_serial",
+    "region", "account", "expires", "created", NULL,
+};
+
+static const SecretSchema schema = {
+    "io.github.aws-elevate.Session",
+    SECRET_SCHEMA_NONE,
+    {
+        {"key", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"version", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"profile", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"role_arn", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"source_profile", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"role_session_name", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"mfa_serial", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"region", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"account", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"expires", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"created", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {NULL, 0},
+    },
+    0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+const char *csecret_schema_name(void) {
+    return schema.name;
+}
+
+const char *const *csecret_schema_attribute_names(void) {
+    return attribute_names;
+}
+
+/* ---- Loading. ---- */
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static const char *load_error;
+static char load_error_buffer[512];
+static int loaded;
+
+static void fail(const char *what, const char *detail) {
+    snprintf(load_error_buffer, sizeof load_error_buffer, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+    load_error = load_error_buffer;
+}
+
+static void *open_library(const char *name) {
+    void *library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (library == NULL) {
+        char what[128];
+        snprintf(what, sizeof what, "cannot load %s", name);
+        fail(what, dlerror());
+    }
+    return library;
+}
+
+#define RESOLVE(library, file, pointer, name)                    \
+    do {                                                         \
+        *(void **)(&(pointer)) = dlsym(library, name);           \
+        if ((pointer) == NULL) {                                 \
+            const char *reason = dlerror();                      \
+            fail(file " lacks " name, reason);                   \
+            return;                                              \
+        }                                                        \
+    } while (0)
+
+static void load(void) {
+    dlerror();
+    /* libsecret first: it brings in the glib, gobject and gio it was built against; the later dlopens only
+       take handles on those. The libraries stay loaded for the life of the process (glib cannot be unloaded). */
+    void *secret = open_library("libsecret-1.so.0");
+    if (secret == NULL) {
+        return;
+    }
+    void *glib = open_library("libglib-2.0.so.0");
+    void *gobject = glib ? open_library("libgobject-2.0.so.0") : NULL;
+    void *gio = gobject ? open_library("libgio-2.0.so.0") : NULL;
+    if (gio == NULL) {
+        return;
+    }
+    RESOLVE(glib, "libglib-2.0.so.0", p_free, "g_free");
+    RESOLVE(glib, "libglib-2.0.so.0", p_error_free, "g_error_free");
+    RESOLVE(glib, "libglib-2.0.so.0", p_utf8_validate, "g_utf8_validate");
+    RESOLVE(glib, "libglib-2.0.so.0", p_str_hash, "g_str_hash");
+    RESOLVE(glib, "libglib-2.0.so.0", p_str_equal, "g_str_equal");
+    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_new, "g_hash_table_new");
+    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_insert, "g_hash_table_insert");
+    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_lookup, "g_hash_table_lookup");
+    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_get_keys, "g_hash_table_get_keys");
+    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_unref, "g_hash_table_unref");
+    RESOLVE(glib, "libglib-2.0.so.0", p_list_free, "g_list_free");
+    RESOLVE(glib, "libglib-2.0.so.0", p_list_free_full, "g_list_free_full");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_string, "g_variant_new_string");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_tuple, "g_variant_new_tuple");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_get_child_value, "g_variant_get_child_value");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_get_boolean, "g_variant_get_boolean");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_unref, "g_variant_unref");
+    RESOLVE(gobject, "libgobject-2.0.so.0", p_object_unref, "g_object_unref");
+    RESOLVE(gio, "libgio-2.0.so.0", p_cancellable_new, "g_cancellable_new");
+    RESOLVE(gio, "libgio-2.0.so.0", p_cancellable_cancel, "g_cancellable_cancel");
+    RESOLVE(gio, "libgio-2.0.so.0", p_bus_get_sync, "g_bus_get_sync");
+    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_connection_set_exit_on_close, "g_dbus_connection_set_exit_on_close");
+    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_connection_call_sync, "g_dbus_connection_call_sync");
+    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_proxy_get_object_path, "g_dbus_proxy_get_object_path");
+    RESOLVE(secret, "libsecret-1.so.0", p_service_get_sync, "secret_service_get_sync");
+    RESOLVE(secret, "libsecret-1.so.0", p_service_search_sync, "secret_service_search_sync");
+    RESOLVE(secret, "libsecret-1.so.0", p_collection_for_alias_sync, "secret_collection_for_alias_sync");
+    RESOLVE(secret, "libsecret-1.so.0", p_collection_get_locked, "secret_collection_get_locked");
+    RESOLVE(secret, "libsecret-1.so.0", p_item_create_sync, "secret_item_create_sync");
+    RESOLVE(secret, "libsecret-1.so.0", p_item_delete_sync, "secret_item_delete_sync");
+    RESOLVE(secret, "libsecret-1.so.0", p_item_get_locked, "secret_item_get_locked");
+    RESOLVE(secret, "libsecret-1.so.0", p_item_get_secret, "secret_item_get_secret");
+    RESOLVE(secret, "libsecret-1.so.0", p_item_get_attributes, "secret_item_get_attributes");
+    RESOLVE(secret, "libsecret-1.so.0", p_value_new, "secret_value_new");
+    RESOLVE(secret, "libsecret-1.so.0", p_value_get, "secret_value_get");
+    RESOLVE(secret, "libsecret-1.so.0", p_value_unref, "secret_value_unref");
+    loaded = 1;
+}
+
+const char *csecret_load(void) {
+    pthread_once(&load_once, load);
+    return loaded ? NULL : (load_error ? load_error : "cannot load libsecret-1.so.0");
+}
+
+int csecret_library_is_mapped(void) {
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (maps == NULL) {
+        return 0;
+    }
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, maps) != NULL) {
+        found = strstr(line, "/libsecret-1.so") != NULL;
+    }
+    fclose(maps);
+    return found;
+}
+
+/* pthread_once publishes the pointers: read them only after it has run. */
+static int ready(void) {
+    pthread_once(&load_once, load);
+    return loaded;
+}
+
+/* ---- Cancellation. ---- */
+
+csecret_cancellable *csecret_cancellable_new(void) {
+    return ready() ? (csecret_cancellable *)p_cancellable_new() : NULL;
+}
+
+void csecret_cancellable_cancel(csecret_cancellable *cancellable) {
+    if (cancellable != NULL && ready()) {
+        p_cancellable_cancel((GCancellable *)cancellable);
+    }
+}
+
+void csecret_cancellable_free(csecret_cancellable *cancellable) {
+    if (cancellable != NULL && ready()) {
+        p_object_unref(cancellable);
+    }
+}
+
+/* ---- Helpers. ---- */
+
+static csecret_status set_error(char **error, const char *message) {
+    *error = strdup(message);
+    return CSECRET_INVALID;
+}
+
+/* Moves a GError's message into *error (our malloc) and frees the GError. */
+static csecret_status take_gerror(char **error, GError *gerror, const char *fallback) {
+    if (*error == NULL) {
+        const char *message = gerror && gerror->message ? gerror->message : fallback;
+        *error = strdup(message);
+    }
+    if (gerror != NULL) {
+        p_error_free(gerror);
+    }
+    return CSECRET_FAILED;
+}
+
+static csecret_status not_loaded(char **error) {
+    *error = strdup(csecret_load() ? csecret_load() : "libsecret is not loaded");
+    return CSECRET_FAILED;
+}
+
+static int is_schema_attribute(const char *name) {
+    for (size_t i = 0; attribute_names[i] != NULL; i++) {
+        if (strcmp(attribute_names[i], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Checks what libsecret would otherwise refuse with a g_critical (and no GError), and builds the table it takes.
+ * The table borrows the strings.
+ */
+static csecret_status attribute_table(const csecret_attribute *attributes, size_t count, GHashTable **table,
+                                      char **error) {
+    for (size_t i = 0; i < count; i++) {
+        if (attributes[i].name == NULL || attributes[i].value == NULL) {
+            return set_error(error, "an attribute has no name or no value");
+        }
+        if (!is_schema_attribute(attributes[i].name)) {
+            char message[256];
+            snprintf(message, sizeof message, "attribute '%.100s' is not in the schema", attributes[i].name);
+            return set_error(error, message);
+        }
+        if (!p_utf8_validate(attributes[i].value, -1, NULL)) {
+            char message[256];
+            snprintf(message, sizeof message, "the value of attribute '%.100s' is not valid UTF-8", attributes[i].name);
+            return set_error(error, message);
+        }
+    }
+    *table = p_hash_table_new(p_str_hash, p_str_equal);
+    for (size_t i = 0; i < count; i++) {
+        p_hash_table_insert(*table, (gpointer)attributes[i].name, (gpointer)attributes[i].value);
+    }
+    return CSECRET_OK;
+}
+
+/*
+ * The Secret Service proxy, but only when something already owns org.freedesktop.secrets: libsecret's proxy
+ * would otherwise ask the bus to activate a keyring daemon, which on a headless machine starts one with a
+ * locked or missing login keyring (and leaves it running).
+ */
+static csecret_status connect_service(GCancellable *cancellable, SecretService **service, char **error) {
+    GError *gerror = NULL;
+    GDBusConnection *bus = p_bus_get_sync(G_BUS_TYPE_SESSION, cancellable, &gerror);
+    if (bus == NULL) {
+        take_gerror(error, gerror, "cannot connect to the session bus");
+        return CSECRET_NO_BUS;
+    }
+    /* The shared connection raises SIGTERM in this process when the bus goes away, unless told not to. */
+    p_dbus_connection_set_exit_on_close(bus, 0);
+    GVariant *name = p_variant_new_string("org.freedesktop.secrets");
+    GVariant *reply = p_dbus_connection_call_sync(
+        bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+        p_variant_new_tuple(&name, 1), (const GVariantType *)"(b)", G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
+        cancellable, &gerror);
+    p_object_unref(bus);
+    if (reply == NULL) {
+        take_gerror(error, gerror, "NameHasOwner failed");
+        return CSECRET_NO_BUS;
+    }
+    GVariant *owned = p_variant_get_child_value(reply, 0);
+    gboolean has_owner = p_variant_get_boolean(owned);
+    p_variant_unref(owned);
+    p_variant_unref(reply);
+    if (!has_owner) {
+        *error = strdup("no Secret Service (org.freedesktop.secrets) on the session bus");
+        return CSECRET_NO_SERVICE;
+    }
+    *service = p_service_get_sync(SECRET_SERVICE_NONE, cancellable, &gerror);
+    if (*service == NULL) {
+        return take_gerror(error, gerror, "secret_service_get_sync failed");
+    }
+    return CSECRET_OK;
+}
+
+/* The default collection, when it exists and is unlocked (else NULL, with the status saying why). */
+static csecret_status default_collection(SecretService *service, GCancellable *cancellable,
+                                         SecretCollection **collection, char **error) {
+    GError *gerror = NULL;
+    *collection = p_collection_for_alias_sync(service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE,
+                                              cancellable, &gerror);
+    if (*collection == NULL) {
+        if (gerror != NULL) {
+            return take_gerror(error, gerror, "cannot read the default collection");
+        }
+        *error = strdup("the Secret Service has no default collection");
+        return CSECRET_NO_DEFAULT_COLLECTION;
+    }
+    if (p_collection_get_locked(*collection)) {
+        p_object_unref(*collection);
+        *collection = NULL;
+        *error = strdup("the default collection is locked");
+        return CSECRET_LOCKED;
+    }
+    return CSECRET_OK;
+}
+
+/* ---- Operations. ---- */
+
+csecret_status csecret_default_collection_state(csecret_cancellable *cancellable, char **error) {
+    *error = NULL;
+    if (!ready()) {
+        return not_loaded(error);
+    }
+    SecretService *service = NULL;
+    csecret_status status = connect_service((GCancellable *)cancellable, &service, error);
+    if (status != CSECRET_OK) {
+        return status;
+    }
+    SecretCollection *collection = NULL;
+    status = default_collection(service, (GCancellable *)cancellable, &collection, error);
+    if (collection != NULL) {
+        p_object_unref(collection);
+    }
+    p_object_unref(service);
+    return status;
+}
+
+/* Deletes the unlocked items in `items`; counts the locked ones left. Stops at the first error. */
+static csecret_status delete_unlocked(GList *items, GCancellable *cancellable, size_t *removed, size_t *locked,
+                                      char **error) {
+    for (GList *node = items; node != NULL; node = node->next) {
+        SecretItem *item = node->data;
+        if (p_item_get_locked(item)) {
+            (*locked)++;
+            continue;
+        }
+        GError *gerror = NULL;
+        if (!p_item_delete_sync(item, cancellable, &gerror)) {
+            return take_gerror(error, gerror, "cannot delete an item");
+        }
+        (*removed)++;
+    }
+    return CSECRET_OK;
+}
+
+csecret_status csecret_store(const csecret_attribute *attributes, size_t count, const char *label,
+                             const unsigned char *secret, size_t length, csecret_cancellable *cancellable,
+                             char **error) {
+    *error = NULL;
+    if (!ready()) {
+        return not_loaded(error);
+    }
+    if (label == NULL || !p_utf8_validate(label, -1, NULL)) {
+        return set_error(error, "the label is not valid UTF-8");
+    }
+    if (length > (size_t)INT32_MAX) {
+        return set_error(error, "the secret is too large");
+    }
+    const char *key = NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (attributes[i].name != NULL && strcmp(attributes[i].name, "key") == 0) {
+            key = attributes[i].value;
+        }
+    }
+    if (key == NULL) {
+        return set_error(error, "the attributes lack 'key'");
+    }
+    GHashTable *table = NULL;
+    csecret_status status = attribute_table(attributes, count, &table, error);
+    if (status != CSECRET_OK) {
+        return status;
+    }
+    GCancellable *cancel = (GCancellable *)cancellable;
+    SecretService *service = NULL;
+    SecretCollection *collection = NULL;
+    status = connect_service(cancel, &service, error);
+    if (status == CSECRET_OK) {
+        status = default_collection(service, cancel, &collection, error);
+    }
+    if (status == CSECRET_OK) {
+        /* A key names one unlocked item: delete the old one first, so that no stale copy can win a lookup. */
+        GHashTable *by_key = p_hash_table_new(p_str_hash, p_str_equal);
+        p_hash_table_insert(by_key, "key", (gpointer)key);
+        GError *gerror = NULL;
+        GList *old = p_service_search_sync(service, &schema, by_key, SECRET_SEARCH_ALL, cancel, &gerror);
+        p_hash_table_unref(by_key);
+        if (gerror != NULL) {
+            status = take_gerror(error, gerror, "cannot search the keyring");
+        } else {
+            size_t removed = 0, locked = 0;
+            status = delete_unlocked(old, cancel, &removed, &locked, error);
+        }
+        p_list_free_full(old, p_object_unref);
+    }
+    if (status == CSECRET_OK) {
+        static const unsigned char empty = 0;
+        SecretValue *value = p_value_new((const gchar *)(secret ? secret : &empty), (gssize)length,
+                                         "application/octet-stream");
+        GError *gerror = NULL;
+        SecretItem *item = p_item_create_sync(collection, &schema, table, label, value, SECRET_ITEM_CREATE_NONE,
+                                              cancel, &gerror);
+        p_value_unref(value);
+        if (item == NULL) {
+            status = take_gerror(error, gerror, "cannot create the item");
+        } else {
+            p_object_unref(item);
+            if (gerror != NULL) {
+                p_error_free(gerror);
+            }
+        }
+    }
+    if (collection != NULL) {
+        p_object_unref(collection);
+    }
+    if (service != NULL) {
+        p_object_unref(service);
+    }
+    p_hash_table_unref(table);
+    return status;
+}
+
+csecret_status csecret_lookup(const csecret_attribute *attributes, size_t count, unsigned char **secret,
+                              size_t *length, csecret_cancellable *cancellable, char **error) {
+    *error = NULL;
+    *secret = NULL;
+    *length = 0;
+    if (!ready()) {
+        return not_loaded(error);
+    }
+    if (count == 0) {
+        return set_error(error, "a lookup needs at least one attribute");
+    }
+    GHashTable *table = NULL;
+    csecret_status status = attribute_table(attributes, count, &table, error);
+    if (status != CSECRET_OK) {
+        return status;
+    }
+    GCancellable *cancel = (GCancellable *)cancellable;
+    SecretService *service = NULL;
+    status = connect_service(cancel, &service, error);
+    if (status == CSECRET_OK) {
+        /* No SECRET_SEARCH_UNLOCK: a locked item is returned as it is, its secret unread, and nothing prompts.
+           (secret_password_lookup would try to unlock it, which prompts when there is a display.) */
+        GError *gerror = NULL;
+        GList *found = p_service_search_sync(service, &schema, table, SECRET_SEARCH_LOAD_SECRETS, cancel, &gerror);
+        if (gerror != NULL) {
+            status = take_gerror(error, gerror, "cannot search the keyring");
+        } else if (found != NULL) {
+            SecretItem *item = found->data;
+            SecretValue *value = p_item_get_locked(item) ? NULL : p_item_get_secret(item);
+            if (value == NULL) {
+                status = CSECRET_LOCKED;
+            } else {
+                gsize size = 0;
+                const gchar *bytes = p_value_get(value, &size);
+                /* One byte more, so that an empty secret is still a non-NULL result. */
+                *secret = malloc(size + 1);
+                if (*secret == NULL) {
+                    status = CSECRET_FAILED;
+                    *error = strdup("out of memory");
+                } else {
+                    if (size > 0) {
+                        memcpy(*secret, bytes, size);
+                    }
+                    *length = size;
+                }
+                p_value_unref(value);
+            }
+        }
+        p_list_free_full(found, p_object_unref);
+        p_object_unref(service);
+    }
+    p_hash_table_unref(table);
+    return status;
+}
+
+csecret_status csecret_clear(const csecret_attribute *attributes, size_t count, size_t *removed,
+                             csecret_cancellable *cancellable, char **error) {
+    *error = NULL;
+    *removed = 0;
+    if (!ready()) {
+        return not_loaded(error);
+    }
+    GHashTable *table = NULL;
+    csecret_status status = attribute_table(attributes, count, &table, error);
+    if (status != CSECRET_OK) {
+        return status;
+    }
+    GCancellable *cancel = (GCancellable *)cancellable;
+    SecretService *service = NULL;
+    status = connect_service(cancel, &service, error);
+    if (status == CSECRET_OK) {
+        GError *gerror = NULL;
+        GList *found = p_service_search_sync(service, &schema, table, SECRET_SEARCH_ALL, cancel, &gerror);
+        if (gerror != NULL) {
+            status = take_gerror(error, gerror, "cannot search the keyring");
+        } else {
+            size_t locked = 0;
+            status = delete_unlocked(found, cancel, removed, &locked, error);
+            if (status == CSECRET_OK && locked > 0) {
+                *error = strdup("matching items are in a locked collection");
+                status = CSECRET_LOCKED;
+            }
+        }
+        p_list_free_full(found, p_object_unref);
+        p_object_unref(service);
+    }
+    p_hash_table_unref(table);
+    return status;
+}
+
+/* Copies an item's attribute table into our own memory. */
+static int copy_attributes(GHashTable *table, csecret_attribute_set *set) {
+    GList *keys = p_hash_table_get_keys(table);
+    size_t count = 0;
+    for (GList *node = keys; node != NULL; node = node->next) {
+        count++;
+    }
+    set->count = 0;
+    set->names = calloc(count ? count : 1, sizeof(char *));
+    set->values = calloc(count ? count : 1, sizeof(char *));
+    int ok = set->names != NULL && set->values != NULL;
+    for (GList *node = keys; ok && node != NULL; node = node->next) {
+        const char *value = p_hash_table_lookup(table, node->data);
+        char *name_copy = strdup(node->data);
+        char *value_copy = strdup(value ? value : "");
+        if (name_copy == NULL || value_copy == NULL) {
+            free(name_copy);
+            free(value_copy);
+            ok = 0;
+            break;
+        }
+        set->names[set->count] = name_copy;
+        set->values[set->count] = value_copy;
+        set->count++;
+    }
+    p_list_free(keys);
+    return ok;
+}
+
+csecret_status csecret_search(const csecret_attribute *attributes, size_t count, csecret_item_list **items,
+                              csecret_cancellable *cancellable, char **error) {
+    *error = NULL;
+    *items = NULL;
+    if (!ready()) {
+        return not_loaded(error);
+    }
+    GHashTable *table = NULL;
+    csecret_status status = attribute_table(attributes, count, &table, error);
+    if (status != CSECRET_OK) {
+        return status;
+    }
+    GCancellable *cancel = (GCancellable *)cancellable;
+    SecretService *service = NULL;
+    status = connect_service(cancel, &service, error);
+    if (status == CSECRET_OK) {
+        GError *gerror = NULL;
+        GList *found = p_service_search_sync(service, &schema, table, SECRET_SEARCH_ALL, cancel, &gerror);
+        if (gerror != NULL) {
+            status = take_gerror(error, gerror, "cannot search the keyring");
+        } else {
+            size_t total = 0;
+            for (GList *node = found; node != NULL; node = node->next) {
+                total++;
+            }
+            csecret_item_list *list = calloc(1, sizeof *list);
+            if (list != NULL) {
+                list->items = calloc(total ? total : 1, sizeof(csecret_attribute_set));
+            }
+            if (list == NULL || list->items == NULL) {
+                free(list);
+                list = NULL;
+                status = CSECRET_FAILED;
+                *error = strdup("out of memory");
+            }
+            for (GList *node = found; list != NULL && node != NULL; node = node->next) {
+                GHashTable *item_attributes = p_item_get_attributes(node->data);
+                if (item_attributes == NULL) {
+                    continue;
+                }
+                int ok = copy_attributes(item_attributes, &list->items[list->count]);
+                list->count++;
+                p_hash_table_unref(item_attributes);
+                if (!ok) {
+                    csecret_free_items(list);
+                    list = NULL;
+                    status = CSECRET_FAILED;
+                    *error = strdup("out of memory");
+                }
+            }
+            *items = list;
+        }
+        p_list_free_full(found, p_object_unref);
+        p_object_unref(service);
+    }
+    p_hash_table_unref(table);
+    return status;
+}
+
+/* ---- Freeing. ---- */
+
+void csecret_free_string(char *string) {
+    free(string);
+}
+
+void csecret_free_secret(unsigned char *secret, size_t length) {
+    if (secret != NULL) {
+        explicit_bzero(secret, length);
+        free(secret);
+    }
+}
+
+void csecret_free_items(csecret_item_list *items) {
+    if (items == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < items->count; i++) {
+        csecret_attribute_set *set = &items->items[i];
+        for (size_t j = 0; j < set->count; j++) {
+            free(set->names[j]);
+            free(set->values[j]);
+        }
+        free(set->names);
+        free(set->values);
+    }
+    free(items->items);
+    free(items);
+}
