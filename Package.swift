@@ -30,6 +30,9 @@ let package = Package(
         // libxml2's reader API, loaded with dlopen on first use like libcurl.
         .target(name: "CXML2", path: "Sources/CXML2"),
 
+        // libsecret (Secret Service), loaded with dlopen on first use like libcurl.
+        .target(name: "CSecret", path: "Sources/CSecret"),
+
         // MARK: Core
 
         // Credentials, plugin protocols, the registry, plans and the failure protocol.
@@ -66,6 +69,18 @@ let package = Package(
         .target(
             name: "ElevateSTS",
             dependencies: ["ElevateCore", "ElevateHTTP", "ElevateSigV4", "ElevateXML"],
+            swiftSettings: swiftSettings
+        ),
+        // The Secret Service keyring through the lazily loaded libsecret, every call under a hard timeout.
+        .target(
+            name: "ElevateKeyring",
+            dependencies: ["CSecret"],
+            swiftSettings: swiftSettings
+        ),
+        // The session cache: one decorator around a plan, keyring and encrypted-file backends, single flight.
+        .target(
+            name: "ElevateCache",
+            dependencies: ["ElevateCore", "ElevateCrypto", "ElevateKeyring"],
             swiftSettings: swiftSettings
         ),
         // ~/.aws/config and ~/.aws/credentials with botocore's meaning, and profile → plan resolution.
@@ -115,7 +130,7 @@ let package = Package(
             name: "ElevateCommands",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource",
-                "AssumeRoleElevation", "ElevateSTS",
+                "AssumeRoleElevation", "ElevateSTS", "ElevateCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -130,7 +145,11 @@ let package = Package(
 
         // MARK: Tests
 
-        .testTarget(name: "ElevateCoreTests", dependencies: ["ElevateCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ElevateCoreTests",
+            dependencies: ["ElevateCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ElevateCryptoTests", dependencies: ["ElevateCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "ElevateHTTPTests", dependencies: ["ElevateHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "ElevateXMLTests", dependencies: ["ElevateXML"], swiftSettings: swiftSettings),
@@ -153,8 +172,17 @@ let package = Package(
         ),
         .testTarget(
             name: "EnvSourceTests",
-            dependencies: ["EnvSource", "ElevateCore"],
+            dependencies: ["EnvSource", "ElevateCore", .product(name: "Logging", package: "swift-log")],
             path: "plugins/env/Tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ElevateKeyringTests", dependencies: ["ElevateKeyring"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ElevateCacheTests",
+            dependencies: [
+                "ElevateCache", "ElevateCore", "ElevateCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -13,7 +13,9 @@ public struct AWSElevate: AsyncParsableCommand {
             64 usage error.
             """,
         version: version,
-        subcommands: [CredentialProcessCommand.self, EnvCommand.self, WhoamiCommand.self, PluginsCommand.self]
+        subcommands: [
+            CredentialProcessCommand.self, EnvCommand.self, WhoamiCommand.self, PluginsCommand.self, CacheCommand.self,
+        ]
     )
 
     public init() {}

@@ -1,11 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ElevateCache
 import ElevateConfig
 import ElevateCore
 import Logging
 
-/// One credential request as a straight line: resolve the profile → run the chain → credentials.
+/// One credential request as a straight line: resolve the profile → run the chain through the cache → credentials.
 ///
 /// Resolution and running are separate steps; this is the one place that composes them.
 struct Pipeline {
@@ -24,10 +25,15 @@ struct Pipeline {
         return plan
     }
 
-    /// The credentials at the end of the plan.
+    /// The credentials at the end of the plan: from the session cache, else by running the whole plan.
     func credentials(for plan: Plan) async throws -> Credentials {
         let context = RunContext(environment: environment, logger: logger, tokenCode: tokenCode)
-        return try await ChainRunner(registry: registry).run(plan, context: context)
+        let runner = ChainRunner(registry: registry)
+        try runner.validate(plan)
+        let cache = SessionCache(registry: registry, keyring: { SecretServiceKeyring() })
+        return try await cache.credentials(for: plan, context: context) {
+            try await runner.run(plan, context: context)
+        }
     }
 }
 

@@ -45,6 +45,19 @@ public protocol SourcePlugin: Sendable {
     /// The credentials for `step`, or `nil` when this source does not apply (nothing configured for it).
     /// Throws when it applies but fails.
     func credentials(for step: Step, context: RunContext) async throws -> Credentials?
+    /// What decides the result of `step`, as named parts, known without a network request and free of secrets
+    /// (a key id may appear, never a secret key or token); `nil` when the step's result cannot be cached.
+    func cacheIdentity(for step: Step, context: RunContext) -> [String: String]?
+    /// Whether the source reads credentials locally without a request (environment, files): a plan made of such a
+    /// source alone is not cached, since there is nothing to save and it would copy long-term keys to disk.
+    var readsLocally: Bool { get }
+}
+
+extension SourcePlugin {
+    /// By default a source declares no identity, so no plan that uses it is cached.
+    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? { nil }
+    /// By default a source is assumed to make requests.
+    public var readsLocally: Bool { false }
 }
 
 /// A plugin that turns credentials into higher ones.
@@ -55,4 +68,12 @@ public protocol ElevationPlugin: Sendable {
     var summary: String { get }
     /// Credentials obtained with `input` as `step` describes; `hop` counts from 1 for messages.
     func elevate(_ input: Credentials, step: Step, hop: Int, context: RunContext) async throws -> Credentials
+    /// What decides the result of `step` given the same input, as named parts, known without a network request and
+    /// free of secrets; `nil` when the hop's result cannot be cached.
+    func cacheIdentity(for step: Step, context: RunContext) -> [String: String]?
+}
+
+extension ElevationPlugin {
+    /// By default a hop declares no identity, so no plan that uses it is cached.
+    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? { nil }
 }

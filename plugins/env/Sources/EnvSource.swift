@@ -13,9 +13,19 @@ public struct EnvSource: SourcePlugin {
 
     public init() {}
 
+    /// The profile asked for the environment's keys, so their absence is an error rather than "does not apply".
     public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
-        try read(context.environment)
+        guard let credentials = try read(context.environment) else { throw EnvSourceError.notSet }
+        return credentials
     }
+
+    /// The environment's key id; `nil` when it is unset, so that the run reports the problem.
+    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
+        guard let keyId = context.environment["AWS_ACCESS_KEY_ID"], !keyId.isEmpty else { return nil }
+        return ["access_key_id": keyId]
+    }
+
+    public var readsLocally: Bool { true }
 
     /// The credentials in `environment`, `nil` when neither key variable is set.
     public func read(_ environment: [String: String]) throws(EnvSourceError) -> Credentials? {
@@ -52,6 +62,8 @@ public enum EnvSourceError: ElevateFailure, Equatable {
     case empty(String)
     /// `AWS_CREDENTIAL_EXPIRATION` is not an RFC 3339 timestamp.
     case badExpiration(String)
+    /// Neither key variable is set.
+    case notSet
 
     public var category: FailureCategory { .credentials }
 
@@ -60,12 +72,15 @@ public enum EnvSourceError: ElevateFailure, Equatable {
         case .missing(let name, let other): "\(other) is set in the environment but \(name) is not"
         case .empty(let name): "\(name) is empty in the environment"
         case .badExpiration(let text): "AWS_CREDENTIAL_EXPIRATION '\(singleLine(text))' is not an RFC 3339 time"
+        case .notSet: "credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"
         }
     }
 
     public var remedy: String {
         switch self {
-        case .missing(let name, _), .empty(let name): "export \(name) as well, or unset both"
+        case .missing(let name, _): "export \(name) as well, or unset both"
+        case .empty(let name): "set \(name) to the key, or unset both key variables"
+        case .notSet: "export both variables, or use another credential_source"
         case .badExpiration: "set it like 2026-01-31T12:00:00Z, or unset it"
         }
     }

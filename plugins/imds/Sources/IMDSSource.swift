@@ -3,6 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import ElevateCore
 import ElevateHTTP
 
@@ -15,7 +18,17 @@ public struct IMDSSource: SourcePlugin {
     public let name = "imds"
     public let summary = "the instance role from the EC2 instance metadata service (IMDSv2; v1 only when allowed)"
 
-    public init() {}
+    /// The file naming this machine, which keys cached sessions to it.
+    public let machineIdPath: String
+
+    public init() {
+        self.init(machineIdPath: "/etc/machine-id")
+    }
+
+    /// The plugin reading the machine id from another file (tests).
+    public init(machineIdPath: String) {
+        self.machineIdPath = machineIdPath
+    }
 
     /// The instance role's credentials with the instance id and region. Never `nil`: the plan names this source
     /// only when the profile asks for the instance role, so a disabled or failing service is an error.
@@ -24,11 +37,47 @@ public struct IMDSSource: SourcePlugin {
         return try fetch(settings, context: context)
     }
 
+    /// The service's settings and the machine id: without a request, the instance is known only by the machine id.
+    /// `nil` when the settings are invalid (the run reports them) or the machine has no id.
+    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
+        guard let settings = try? IMDSSettings(environment: context.environment, profile: step.profile) else {
+            return nil
+        }
+        guard let machineId = readMachineId(machineIdPath) else {
+            context.logger.debug("imds: no machine id in '\(machineIdPath)': sessions from it are not cached")
+            return nil
+        }
+        let v1: String
+        switch settings.v1Fallback {
+        case .notAllowed: v1 = "not-allowed"
+        case .allowed: v1 = "allowed"
+        case .disabled: v1 = "disabled"
+        }
+        return ["endpoint": settings.endpoint, "v1": v1, "machine_id": machineId]
+    }
+
     /// The instance role's credentials from the service `settings` describe; debug lines go to `context.logger`.
     public func fetch(_ settings: IMDSSettings, context: RunContext) throws(IMDSSourceError) -> Credentials {
         var exchange = Exchange(settings: settings, context: context)
         return try exchange.credentials()
     }
+}
+
+/// The first line of `path` (systemd's machine id, 32 hex digits), `nil` when it cannot be read or is empty.
+private func readMachineId(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 128)
+    var count = 0
+    while count < buffer.count {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { break }
+        count += n
+    }
+    let line = trimmed(String(decoding: buffer.prefix(count).prefix { $0 != 0x0A }, as: UTF8.self))
+    return line.isEmpty ? nil : line
 }
 
 private let tokenPath = "/latest/api/token"

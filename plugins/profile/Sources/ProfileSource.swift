@@ -12,6 +12,14 @@ public struct ProfileSource: SourcePlugin {
         try read(step.profile)
     }
 
+    /// The profile's key id; `nil` when it has none, so that the run reports the problem.
+    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
+        guard let keyId = step.profile["aws_access_key_id"], !keyId.isEmpty else { return nil }
+        return ["access_key_id": keyId]
+    }
+
+    public var readsLocally: Bool { true }
+
     /// The static keys of `profile`, `nil` when it has none.
     public func read(_ profile: Profile) throws(ProfileSourceError) -> Credentials? {
         let keyId = profile["aws_access_key_id"]

@@ -1,0 +1,72 @@
+import ElevateCore
+
+/// Errors of the session cache that stop a command. A cache that merely cannot be written (read-only, full) is not
+/// one of them: the fetched session is then served uncached with a warning.
+public enum CacheError: ElevateFailure, Equatable {
+    /// A cache setting has a value that cannot be used; `name` says where it was found.
+    case invalidSetting(name: String, value: String, expected: String)
+    /// A cache file or directory can be read or written by the group or others.
+    case insecurePermissions(path: String, mode: UInt32, isDirectory: Bool)
+    /// A cache file or directory belongs to another user.
+    case foreignOwner(path: String, owner: UInt32, expected: UInt32, isDirectory: Bool)
+    /// Something other than a regular file (a directory, a FIFO, a device) stands where a cache file belongs.
+    case notARegularFile(path: String)
+    /// The encryption key file does not hold a key.
+    case invalidKeyFile(path: String)
+
+    public var category: FailureCategory {
+        switch self {
+        case .invalidSetting: .configuration
+        default: .credentials
+        }
+    }
+
+    public var problem: String {
+        switch self {
+        case .invalidSetting(let name, let value, let expected):
+            "invalid value \(quoted(value)) for \(singleLine(name)): expected \(expected)"
+        case .insecurePermissions(let path, let mode, let isDirectory):
+            "the cache \(isDirectory ? "directory" : "file") \(quoted(path)) is accessible by group or others "
+                + "(mode \(octal(mode)))"
+        case .foreignOwner(let path, let owner, let expected, let isDirectory):
+            "the cache \(isDirectory ? "directory" : "file") \(quoted(path)) is owned by uid \(owner), not by the "
+                + "user running aws-elevate (uid \(expected))"
+        case .notARegularFile(let path):
+            "\(quoted(path)) in the cache is not a regular file"
+        case .invalidKeyFile(let path):
+            "the cache key file \(quoted(path)) does not hold a \(KeyFile.keyByteCount)-byte key"
+        }
+    }
+
+    public var remedy: String {
+        switch self {
+        case .invalidSetting:
+            "correct the setting or remove it"
+        case .insecurePermissions(let path, _, let isDirectory):
+            "run: chmod \(isDirectory ? "700" : "600") \(shellQuoted(path))"
+        case .foreignOwner(let path, _, let expected, _):
+            "run: chown \(expected) \(shellQuoted(path)) (or remove it: rm -r \(shellQuoted(path)))"
+        case .notARegularFile(let path):
+            "remove it: rm -r \(shellQuoted(path))"
+        case .invalidKeyFile(let path):
+            "remove it (rm \(shellQuoted(path))): aws-elevate makes a new key and fetches new sessions"
+        }
+    }
+}
+
+/// A value in single quotes, on one line and at most 200 characters long.
+func quoted(_ value: String) -> String {
+    let shortened = value.count > 200 ? value.prefix(197) + "..." : Substring(value)
+    return "'" + singleLine(String(shortened)) + "'"
+}
+
+/// A path quoted for a POSIX shell, for remedies the user can paste.
+func shellQuoted(_ path: String) -> String {
+    "'" + singleLine(path).replacing("'", with: "'\\''") + "'"
+}
+
+/// `0755`: permission bits as `ls -l` users read them.
+func octal(_ mode: UInt32) -> String {
+    let text = String(mode & 0o7777, radix: 8)
+    return String(repeating: "0", count: max(0, 4 - text.count)) + text
+}

@@ -1,0 +1,175 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ElevateCrypto
+
+/// Sessions in encrypted files, one per entry: `DIR/v1-<digest>.session`, AES-256-GCM under the key of
+/// ``KeyFile`` with a fresh random nonce per write and the entry's key name (and the file header) as associated
+/// data, so a file renamed to another entry does not authenticate.
+///
+/// File layout: `AEVC`, a format version byte, the 12-byte nonce, the ciphertext, the 16-byte tag.
+public struct FileBackend: CacheBackend {
+    public let name = "file"
+    /// The directory of entries and lock files (0700).
+    public let directory: String
+    /// The key file (0600, in a 0700 directory).
+    public let keyPath: String
+
+    static let magic: [UInt8] = Array("AEVC".utf8)
+    static let formatVersion: UInt8 = 1
+    static var header: [UInt8] { magic + [formatVersion] }
+    /// Entries are a few kilobytes; anything much larger is not one.
+    static let sizeLimit = 64 * 1024
+    static let entrySuffix = ".session"
+
+    public init(directory: String, keyPath: String) {
+        self.directory = directory
+        self.keyPath = keyPath
+    }
+
+    /// `v1-<digest>.session`.
+    static func fileName(_ key: CacheKey) -> String { "v\(CacheKey.version)-\(key.digest)\(entrySuffix)" }
+
+    /// The path of `key`'s entry file.
+    public func path(for key: CacheKey) -> String { directory + "/" + Self.fileName(key) }
+
+    public func load(_ key: CacheKey) throws(CacheError) -> CacheLookup {
+        let folder: PrivateDirectory
+        switch try PrivateDirectory.open(directory, create: false) {
+        case .missing: return .missing
+        case .unusable(let failure): return .unavailable(reason: failure.description)
+        case .opened(let opened): folder = opened
+        }
+        let bytes: [UInt8]
+        switch try folder.read(Self.fileName(key), limit: Self.sizeLimit) {
+        case .missing: return .missing
+        case .symbolicLink: return .discarded(reason: "it is a symbolic link, which is never followed")
+        case .tooLarge: return .discarded(reason: "it is too large to be an entry")
+        case .failed(let failure): return .unavailable(reason: failure.description)
+        case .bytes(let read): bytes = read
+        }
+        let cacheKey: [UInt8]
+        switch try KeyFile.load(keyPath) {
+        case .key(let found): cacheKey = found
+        case .missing: return .discarded(reason: "there is no key file '\(keyPath)' to decrypt it")
+        case .unusable(let failure): return .unavailable(reason: failure.description)
+        }
+        return Self.open(bytes, key: key, with: cacheKey)
+    }
+
+    /// The entry sealed in `bytes`, or why it is not trusted.
+    static func open(_ bytes: [UInt8], key: CacheKey, with cacheKey: [UInt8]) -> CacheLookup {
+        guard bytes.count >= magic.count + 1, Array(bytes.prefix(magic.count)) == magic else {
+            return .discarded(reason: "it is not an aws-elevate cache entry")
+        }
+        guard bytes[magic.count] == formatVersion else {
+            return .discarded(reason: "it has format version \(bytes[magic.count]), not \(formatVersion)")
+        }
+        guard let box = try? AES256GCM.SealedBox(combined: Array(bytes.dropFirst(header.count))) else {
+            return .discarded(reason: "it is truncated")
+        }
+        guard let plaintext = try? AES256GCM.open(box, key: cacheKey, authenticating: header + Array(key.name.utf8))
+        else {
+            return .discarded(reason: "it does not authenticate (altered, truncated, or sealed with another key)")
+        }
+        guard let entry = EntryCodec.decode(plaintext), entry.key == key.name else {
+            return .discarded(reason: "its contents are not a valid entry for this key")
+        }
+        return .found(entry)
+    }
+
+    /// `entry` sealed for `key`.
+    static func seal(_ entry: CacheEntry, key: CacheKey, with cacheKey: [UInt8]) throws(CryptoError) -> [UInt8] {
+        let box = try AES256GCM.seal(
+            EntryCodec.encode(entry), key: cacheKey, authenticating: header + Array(key.name.utf8))
+        return header + box.combined
+    }
+
+    public func store(_ entry: CacheEntry, under key: CacheKey) throws(CacheError) -> String? {
+        let folder: PrivateDirectory
+        switch try PrivateDirectory.open(directory, create: true) {
+        case .missing: return "cannot create '\(directory)'"
+        case .unusable(let failure): return failure.description
+        case .opened(let opened): folder = opened
+        }
+        let cacheKey: [UInt8]
+        switch try KeyFile.loadOrCreate(keyPath) {
+        case .key(let found): cacheKey = found
+        case .missing: return "no key file '\(keyPath)'"
+        case .unusable(let failure): return failure.description
+        }
+        let sealed: [UInt8]
+        let suffix: [UInt8]
+        do {
+            sealed = try Self.seal(entry, key: key, with: cacheKey)
+            suffix = try randomBytes(count: 8)
+        } catch {
+            return "encryption failed: \(error)"
+        }
+        let name = Self.fileName(key)
+        let temporary = "\(name).tmp-\(getpid())-\(lowercaseHex(suffix))"
+        return folder.writeAtomically(name, sealed, temporaryName: temporary)?.description
+    }
+
+    /// Removes temporary files of `key` left by writers that died (call only while holding its lock).
+    func removeLeftovers(of key: CacheKey) {
+        guard case .opened(let folder)? = try? PrivateDirectory.open(directory, create: false),
+              let names = try? folder.names()
+        else { return }
+        let prefix = Self.fileName(key) + ".tmp-"
+        for name in names where name.hasPrefix(prefix) {
+            folder.remove(name)
+        }
+    }
+
+    public func list() throws(CacheError) -> [CacheListing] {
+        guard case .opened(let folder) = try PrivateDirectory.open(directory, create: false) else { return [] }
+        let cacheKey: [UInt8]?
+        if case .key(let found) = try KeyFile.load(keyPath) { cacheKey = found } else { cacheKey = nil }
+        var listings: [CacheListing] = []
+        for (name, key) in entryFiles(folder) {
+            var listing = CacheListing(profile: nil, role: nil, expiration: nil, backend: self.name, location: name)
+            if let cacheKey, case .bytes(let bytes) = try folder.read(name, limit: Self.sizeLimit),
+               case .found(let entry) = Self.open(bytes, key: key, with: cacheKey)
+            {
+                listing.profile = entry.profile
+                listing.role = entry.role
+                listing.expiration = entry.expiration
+            }
+            listings.append(listing)
+        }
+        return listings
+    }
+
+    public func remove(profile: String?) throws(CacheError) -> Int {
+        guard case .opened(let folder) = try PrivateDirectory.open(directory, create: false) else { return 0 }
+        var removed = 0
+        guard let profile else {
+            for (name, _) in entryFiles(folder) where folder.remove(name) { removed += 1 }
+            // Lock files are safe to remove: a locker checks after flock that its file is still the one in place.
+            for name in (try? folder.names()) ?? [] where name.hasSuffix(".lock") || name.contains(".tmp-") {
+                folder.remove(name)
+            }
+            return removed
+        }
+        guard case .key(let cacheKey) = try KeyFile.load(keyPath) else { return 0 }
+        for (name, key) in entryFiles(folder) {
+            guard case .bytes(let bytes) = try folder.read(name, limit: Self.sizeLimit),
+                  case .found(let entry) = Self.open(bytes, key: key, with: cacheKey), entry.profile == profile
+            else { continue }
+            if folder.remove(name) { removed += 1 }
+        }
+        return removed
+    }
+
+    /// The entry files of the current key version, with their keys.
+    private func entryFiles(_ folder: PrivateDirectory) -> [(String, CacheKey)] {
+        let prefix = "v\(CacheKey.version)-"
+        return ((try? folder.names()) ?? []).sorted().compactMap { name in
+            guard name.hasPrefix(prefix), name.hasSuffix(Self.entrySuffix),
+                  let key = CacheKey(digest: String(name.dropFirst(prefix.count).dropLast(Self.entrySuffix.count)))
+            else { return nil }
+            return (name, key)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ElevateCore
+import Logging
+
+/// The session cache as one decorator around running a whole plan (source and hops).
+///
+/// A fresh entry is served without any network request. Otherwise the per-entry lock is taken, the entry read
+/// again (another process may have fetched it meanwhile), and only then is the plan run and its result stored, so
+/// that parallel cold callers cause one fetch. A cache that cannot be written serves the fetched session uncached
+/// with one warning; insecure cache files stop the run (``CacheError``). An MFA code given on the command line asks
+/// for a new session: the lookup is skipped, and the new session replaces the cached one.
+public struct SessionCache: Sendable {
+    /// Makes the keyring client; called only when the keyring may be used, so that libsecret stays unloaded
+    /// otherwise.
+    public typealias KeyringFactory = @Sendable () -> any KeyringStore
+
+    public var registry: PluginRegistry
+    public var keyring: KeyringFactory
+    /// How long to wait for another process fetching the same session before fetching too.
+    public var lockTimeout: Duration
+
+    public init(registry: PluginRegistry, keyring: @escaping KeyringFactory, lockTimeout: Duration = .seconds(120)) {
+        self.registry = registry
+        self.keyring = keyring
+        self.lockTimeout = lockTimeout
+    }
+
+    /// The credentials at the end of `plan`: from the cache when a fresh session is there, else from `fetch` (which
+    /// runs the plan), stored for the next caller.
+    public func credentials(
+        for plan: Plan,
+        context: RunContext,
+        fetch: () async throws -> Credentials
+    ) async throws -> Credentials {
+        let log = context.logger
+        let requested = plan.hops.last?.profile ?? plan.source.profile
+        let settings = try CacheSettings(environment: context.environment, profile: requested)
+        if settings.mode == .none {
+            log.debug("cache: off (\(settings.modeSource)=none)")
+            return try await fetch()
+        }
+        let key: CacheKey
+        let role: String
+        switch CacheDerivation.derive(plan: plan, registry: registry, context: context) {
+        case .notCached(let reason):
+            log.debug("cache: not used: \(reason)")
+            return try await fetch()
+        case .cached(let derived, let derivedRole):
+            key = derived
+            role = derivedRole
+        }
+        guard let directory = settings.directory, let keyPath = settings.keyPath else {
+            log.debug("cache: not used: no home directory is known (HOME is unset)")
+            return try await fetch()
+        }
+        let freshness = Freshness(configured: settings.refreshMargin)
+        let file = FileBackend(directory: directory, keyPath: keyPath)
+        log.debug("cache: key \(key) for profile '\(plan.profile)', mode \(settings.mode) (\(settings.modeSource))")
+
+        let run = CachedRun(
+            key: key, profile: plan.profile, role: role, freshness: freshness, context: context, file: file,
+            lockTimeout: lockTimeout)
+        switch settings.mode {
+        case .none:
+            return try await fetch()
+        case .file:
+            log.debug("cache: backend file (\(settings.modeSource)=file)")
+            return try await run.serve(from: file, firstLookup: nil, fetch: fetch)
+        case .keyring:
+            let store = KeyringBackend(keyring: keyring())
+            let lookup = try store.load(key)
+            if let served = run.freshHit(lookup, backend: store, why: "\(settings.modeSource)=keyring") {
+                return served
+            }
+            switch store.keyring.availability() {
+            case .available:
+                log.debug("cache: backend keyring (\(settings.modeSource)=keyring)")
+                return try await run.serve(from: store, firstLookup: lookup, fetch: fetch)
+            case .unavailable(let reason):
+                return try await run.serveUncached(
+                    backend: "keyring", reason: "the keyring cannot serve: \(reason)", fetch: fetch)
+            }
+        case .auto:
+            // Files first: a fresh file entry is served without loading libsecret at all.
+            let fileLookup = try file.load(key)
+            if let served = run.freshHit(fileLookup, backend: file, why: "auto: a fresh file entry is served first") {
+                return served
+            }
+            // A keyring lookup never prompts, and without a session bus it answers at once, loading nothing:
+            // it comes before the availability check, which would cost a second round trip on every hit.
+            let store = KeyringBackend(keyring: keyring())
+            let lookup = try store.load(key)
+            if let served = run.freshHit(lookup, backend: store, why: "auto: found in the keyring") {
+                return served
+            }
+            switch store.keyring.availability() {
+            case .available:
+                log.debug("cache: backend keyring (auto: a Secret Service can serve)")
+                return try await run.serve(from: store, firstLookup: lookup, fetch: fetch)
+            case .unavailable(let reason):
+                log.debug("cache: backend file (auto: the keyring cannot serve: \(reason))")
+                return try await run.serve(from: file, firstLookup: fileLookup, fetch: fetch)
+            }
+        }
+    }
+}
+
+/// One cached request: look up, lock, look up again, fetch, store.
+struct CachedRun {
+    let key: CacheKey
+    let profile: String
+    let role: String
+    let freshness: Freshness
+    let context: RunContext
+    let file: FileBackend
+    let lockTimeout: Duration
+
+    var log: Logger { context.logger }
+
+    init(
+        key: CacheKey, profile: String, role: String, freshness: Freshness, context: RunContext, file: FileBackend,
+        lockTimeout: Duration
+    ) {
+        self.key = key
+        self.profile = profile
+        self.role = role
+        self.freshness = freshness
+        self.context = context
+        self.file = file
+        self.lockTimeout = lockTimeout
+    }
+
+    func serve(
+        from backend: any CacheBackend, firstLookup: CacheLookup?, fetch: () async throws -> Credentials
+    ) async throws -> Credentials {
+        let lookup = try firstLookup ?? backend.load(key)
+        if context.tokenCode != nil {
+            log.debug("cache: an MFA code was given (--token-code): fetching a new session")
+        } else if let served = consider(lookup, backend: backend, underLock: false) {
+            return served
+        }
+        if case .unavailable(let reason) = lookup {
+            return try await serveUncached(backend: backend.name, reason: reason, fetch: fetch)
+        }
+
+        let lock: EntryLock?
+        switch try EntryLock.acquire(key, in: file.directory, timeout: lockTimeout, onWait: {
+            log.debug("cache: waiting for the lock: another aws-elevate process is fetching this session")
+        }) {
+        case .acquired(let acquired, let waited):
+            lock = acquired
+            if let waited {
+                log.debug("cache: lock acquired after \(milliseconds(waited)) ms")
+            }
+            // Always read again: another process may have stored the session between the first read and now.
+            if context.tokenCode == nil {
+                if let served = consider(try backend.load(key), backend: backend, underLock: true) {
+                    return served
+                }
+            }
+        case .timedOut(let waited):
+            log.debug("cache: gave up waiting for the lock after \(milliseconds(waited)) ms; fetching anyway")
+            lock = nil
+        case .unavailable(let failure):
+            guard backend is KeyringBackend else {
+                return try await serveUncached(backend: backend.name, reason: failure.description, fetch: fetch)
+            }
+            log.debug("cache: no lock (\(failure)); fetching without one")
+            lock = nil
+        }
+        defer { lock?.release() }
+
+        let credentials = try await fetch()
+        guard let expiration = credentials.expiration else {
+            log.debug("cache: not stored: the credentials do not expire")
+            return credentials
+        }
+        let entry = CacheEntry(
+            key: key.name, profile: profile, role: role, credentials: credentials, fetchedAt: context.now())
+        guard freshness.isFresh(entry, now: context.now()) else {
+            log.debug("cache: not stored: the new session expires \(Timestamp.format(expiration)), already inside the refresh margin")
+            return credentials
+        }
+        if lock != nil, backend is FileBackend { file.removeLeftovers(of: key) }
+        if let failure = try backend.store(entry, under: key) {
+            warnUncached(backend: backend.name, reason: failure)
+        } else {
+            log.debug("cache: stored (\(backend.name)), expires \(Timestamp.format(expiration))")
+        }
+        return credentials
+    }
+
+    /// The credentials of a fresh entry; `nil` (after a debug line) when there is none.
+    private func consider(_ lookup: CacheLookup, backend: any CacheBackend, underLock: Bool) -> Credentials? {
+        switch lookup {
+        case .found(let entry):
+            if freshness.isFresh(entry, now: context.now()) {
+                if underLock { log.debug("cache: another process stored the session meanwhile") }
+                return hit(entry, backend: backend)
+            }
+            let left = freshness.secondsLeft(entry, now: context.now())
+            let margin = freshness.effectiveMargin(fetchedAt: entry.fetchedAt, expiration: entry.expiration)
+            log.debug("cache: refresh (\(backend.name)): \(formatRemaining(left)) left, refresh margin \(formatRemaining(margin))")
+        case .missing:
+            if !underLock { log.debug("cache: miss (\(backend.name))") }
+        case .discarded(let reason):
+            log.debug("cache: entry discarded (\(backend.name)): \(reason)")
+        case .unavailable(let reason):
+            log.debug("cache: cannot read (\(backend.name)): \(reason)")
+        }
+        return nil
+    }
+
+    /// The credentials of `lookup` when it found a fresh entry and no MFA code asks for a new session.
+    func freshHit(_ lookup: CacheLookup, backend: any CacheBackend, why: String) -> Credentials? {
+        guard case .found(let entry) = lookup, context.tokenCode == nil, freshness.isFresh(entry, now: context.now())
+        else { return nil }
+        log.debug("cache: backend \(backend.name) (\(why))")
+        return hit(entry, backend: backend)
+    }
+
+    func hit(_ entry: CacheEntry, backend: any CacheBackend) -> Credentials {
+        let left = freshness.secondsLeft(entry, now: context.now())
+        let margin = freshness.effectiveMargin(fetchedAt: entry.fetchedAt, expiration: entry.expiration)
+        log.debug(
+            "cache: hit (\(backend.name)): \(entry.credentials), \(formatRemaining(left)) left, refresh margin \(formatRemaining(margin))")
+        return entry.credentials
+    }
+
+    func serveUncached(backend: String, reason: String, fetch: () async throws -> Credentials) async throws
+        -> Credentials
+    {
+        let credentials = try await fetch()
+        warnUncached(backend: backend, reason: reason)
+        return credentials
+    }
+
+    private func warnUncached(backend: String, reason: String) {
+        let place = backend == "file" ? "session cache '\(file.directory)'" : "\(backend) session cache"
+        log.warning("cannot use the \(place): \(singleLine(reason)); the session is served uncached")
+    }
+}
+
+private func milliseconds(_ duration: Duration) -> Int64 {
+    let (seconds, attoseconds) = duration.components
+    return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+}

@@ -1,0 +1,46 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ArgumentParser
+import ElevateCache
+import ElevateCore
+
+/// `aws-elevate cache list`: one line per cached session, never a secret.
+struct CacheListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List cached sessions: profile, role, time left and backend (never a secret)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let logger = global.logger(environment: ProcessInfo.processInfo.environment)
+        let listings = try CacheCommand.report {
+            try CacheCommand.backends(logger: logger).flatMap { try $0.list() }
+        }
+        Output.write(Self.render(listings, now: Date()))
+    }
+
+    /// A table with a header; unreadable entries (another key, damaged) show their file name.
+    static func render(_ listings: [CacheListing], now: Date) -> String {
+        guard !listings.isEmpty else { return "no cached sessions\n" }
+        var rows = [["PROFILE", "ROLE", "EXPIRES IN", "BACKEND"]]
+        for listing in listings {
+            rows.append([
+                listing.profile.map(singleLine) ?? "(unreadable: \(singleLine(listing.location)))",
+                listing.role.map { $0.isEmpty ? "-" : singleLine($0) } ?? "-",
+                listing.expiration.map { formatRemaining($0.timeIntervalSince(now)) } ?? "-",
+                listing.backend,
+            ])
+        }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, text in
+                column == row.count - 1 ? text : text + String(repeating: " ", count: widths[column] - text.count)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}

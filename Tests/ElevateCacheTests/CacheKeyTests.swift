@@ -1,0 +1,110 @@
+import ElevateCache
+import ElevateCore
+import Logging
+import Testing
+
+@Suite("cache keys")
+struct CacheKeyTests {
+    let recorder = LogRecorder()
+
+    func derive(_ plan: Plan, source: FakeSource = FakeSource()) -> CacheDerivation {
+        CacheDerivation.derive(
+            plan: plan, registry: registry(source: source),
+            context: RunContext(environment: [:], logger: recorder.logger))
+    }
+
+    func key(_ plan: Plan, source: FakeSource = FakeSource()) -> CacheKey? {
+        guard case .cached(let key, _) = derive(plan, source: source) else { return nil }
+        return key
+    }
+
+    @Test("the key changes when any identity part of a hop changes", arguments: [
+        "role_arn", "role_session_name", "external_id", "duration_seconds", "mfa_serial", "source_identity",
+        "session_tags", "transitive_session_tags", "region", "endpoint",
+    ])
+    func hopPartChanges(part: String) throws {
+        let base = ["role_session_name": "s", "external_id": "x1", "duration_seconds": "3600", "mfa_serial": "m",
+                    "source_identity": "si", "session_tags": "a=b", "transitive_session_tags": "a",
+                    "region": "eu-west-1", "endpoint": "https://sts.eu-west-1.amazonaws.com"]
+        var changed = base
+        changed[part] = (base[part] ?? "") + "-changed"
+        let original = try #require(key(plan(settings: base)))
+        let other = try #require(key(plan(settings: changed)))
+        #expect(original != other)
+        #expect(original == key(plan(settings: base)), "the same plan gives the same key")
+    }
+
+    @Test("the key changes with the source's identity (a key id, IMDS settings and machine id)")
+    func sourceChanges() throws {
+        let one = try #require(key(plan(), source: FakeSource(parts: ["access_key_id": "AKIAONE"])))
+        let two = try #require(key(plan(), source: FakeSource(parts: ["access_key_id": "AKIATWO"])))
+        let imds = try #require(key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1"])))
+        let otherMachine = try #require(
+            key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "2"])))
+        #expect(Set([one, two, imds, otherMachine]).count == 4)
+    }
+
+    @Test("the key changes with the requested profile, a hop's plugin and the number of hops")
+    func structureChanges() throws {
+        let base = try #require(key(plan()))
+        #expect(key(plan(profile: "other")) != base)
+        var twoHops = plan()
+        twoHops.hops.insert(Step(plugin: "fake-hop", profile: Profile(name: "mid", values: ["role_arn": "r"])), at: 0)
+        #expect(key(twoHops) != base)
+        // Parts are length-prefixed: moving text between a name and a value is a different key.
+        #expect(key(plan(settings: ["ab": "c"])) != key(plan(settings: ["a": "bc"])))
+    }
+
+    @Test("the key is a versioned digest and holds no part of the identity, secret or not")
+    func keyHoldsNoSecret() throws {
+        let secret = "wJalrXUtnFEMI/K7MDENG"
+        let derived = key(plan(settings: ["external_id": secret]), source: FakeSource(parts: ["access_key_id": "AKIAVISIBLE"]))
+        let key = try #require(derived)
+        #expect(key.name.hasPrefix("aws-elevate/v\(CacheKey.version)/"))
+        #expect(CacheKey.version == 1)
+        #expect(key.digest.count == 64 && key.digest.allSatisfy(\.isHexDigit))
+        #expect(!key.name.contains(secret) && !key.name.contains("AKIAVISIBLE") && !key.name.contains("target"))
+        #expect(!key.description.contains("AKIAVISIBLE"))
+        #expect(CacheKey(digest: key.digest) == key)
+        #expect(CacheKey(digest: "../etc/passwd") == nil)
+    }
+
+    @Test("a local source alone is not cached; a remote source alone is")
+    func localSourceAlone() {
+        let alone = Plan(profile: "base", source: Step(plugin: "fake-source", profile: Profile(name: "base")))
+        guard case .notCached(let reason) = derive(alone, source: FakeSource(readsLocally: true)) else {
+            Issue.record("a static-keys plan must not be cached")
+            return
+        }
+        #expect(reason.contains("local keys"))
+        guard case .cached(_, let role) = derive(alone, source: FakeSource(readsLocally: false)) else {
+            Issue.record("an IMDS-like source alone is cached")
+            return
+        }
+        #expect(role == "")
+    }
+
+    @Test("a step without a cache identity makes the plan uncached")
+    func opaqueStep() {
+        var opaque = plan()
+        opaque.hops.append(Step(plugin: "opaque-hop", profile: Profile(name: "x")))
+        guard case .notCached(let reason) = derive(opaque) else {
+            Issue.record("a hop without identity cannot be cached")
+            return
+        }
+        #expect(reason.contains("hop 2"))
+        guard case .notCached = derive(plan(), source: FakeSource(parts: nil)) else {
+            Issue.record("a source without identity cannot be cached")
+            return
+        }
+    }
+
+    @Test("the role of the listing is the last hop's role_arn")
+    func role() {
+        guard case .cached(_, let role) = derive(plan(role: "arn:aws:iam::123456789012:role/last")) else {
+            Issue.record("expected a key")
+            return
+        }
+        #expect(role == "arn:aws:iam::123456789012:role/last")
+    }
+}

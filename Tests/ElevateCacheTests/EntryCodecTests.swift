@@ -1,0 +1,37 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+@testable import ElevateCache
+import ElevateCore
+import Testing
+
+@Suite("entry payload")
+struct EntryCodecTests {
+    let now = Date(timeIntervalSince1970: 1_900_000_000.123)
+    let key = CacheKey(profile: "p", steps: [])
+
+    @Test("a full entry and a minimal one round-trip")
+    func roundTrip() {
+        let full = entry(key: key, now: now)
+        #expect(EntryCodec.decode(EntryCodec.encode(full)) == full)
+        var minimal = full
+        minimal.credentials = Credentials(
+            accessKeyId: "ASIAX", secretAccessKey: "s", expiration: now.addingTimeInterval(900))
+        minimal.role = ""
+        #expect(EntryCodec.decode(EntryCodec.encode(minimal)) == minimal)
+    }
+
+    @Test("every truncation, a trailing byte and another version are rejected")
+    func strict() {
+        let bytes = EntryCodec.encode(entry(key: key, now: now))
+        for length in 0..<bytes.count {
+            #expect(EntryCodec.decode(Array(bytes.prefix(length))) == nil, "accepted \(length) of \(bytes.count) bytes")
+        }
+        #expect(EntryCodec.decode(bytes + [0]) == nil)
+        var other = bytes
+        other[0] = 2
+        #expect(EntryCodec.decode(other) == nil)
+    }
+}

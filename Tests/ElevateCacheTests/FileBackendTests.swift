@@ -1,0 +1,267 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ElevateCache
+import ElevateCore
+import ElevateCrypto
+import Testing
+
+@Suite("file backend", .serialized)
+struct FileBackendTests {
+    let now = Date(timeIntervalSince1970: 1_900_000_000)
+    let key = CacheKey(profile: "app-chain", steps: [("fake-source", ["access_key_id": "AKIA1"])])
+
+    func stored(_ directory: TemporaryDirectory) throws -> (FileBackend, CacheEntry, String) {
+        let backend = directory.backend()
+        let entry = entry(key: key, now: now)
+        #expect(try backend.store(entry, under: key) == nil)
+        return (backend, entry, backend.path(for: key))
+    }
+
+    func expectDiscarded(_ backend: FileBackend, _ words: String) throws {
+        guard case .discarded(let reason) = try backend.load(key) else {
+            Issue.record("expected the entry to be discarded (\(words))")
+            return
+        }
+        #expect(reason.contains(words), "\(reason)")
+    }
+
+    @Test("an entry round-trips through the file with every field")
+    func roundTrip() throws {
+        let directory = TemporaryDirectory()
+        let (backend, entry, _) = try stored(directory)
+        #expect(try backend.load(key) == .found(entry))
+        #expect(try backend.load(CacheKey(profile: "other", steps: [])) == .missing)
+    }
+
+    @Test("files are 0600 in 0700 directories, the key is 32 random bytes, and no secret is in plain text")
+    func permissionsAndPlaintext() throws {
+        let directory = TemporaryDirectory()
+        let (_, _, path) = try stored(directory)
+        #expect(mode(of: path) == 0o600)
+        #expect(mode(of: directory.cacheDirectory) == 0o700)
+        #expect(mode(of: directory.keyPath) == 0o600)
+        #expect(mode(of: directory.path + "/config/aws-elevate") == 0o700)
+        #expect(readBytes(directory.keyPath).count == 32)
+        let bytes = readBytes(path)
+        for secret in [secretKey, sessionToken, "ASIAFETCHEDSESSION01", "app-chain", roleArn] {
+            #expect(!bytes.contains(subsequence: Array(secret.utf8)), "'\(secret)' is in the file in plain text")
+        }
+        #expect(Array(bytes.prefix(5)) == Array("AEVC".utf8) + [1], "a versioned header")
+    }
+
+    @Test("every write uses a fresh nonce")
+    func freshNonce() throws {
+        let directory = TemporaryDirectory()
+        let (backend, entry, path) = try stored(directory)
+        let first = readBytes(path)
+        #expect(try backend.store(entry, under: key) == nil)
+        let second = readBytes(path)
+        #expect(first.count == second.count)
+        #expect(first[5..<17] != second[5..<17], "the nonce was reused")
+    }
+
+    @Test("a tampered ciphertext is discarded, never trusted")
+    func tampered() throws {
+        let directory = TemporaryDirectory()
+        let (backend, _, path) = try stored(directory)
+        var bytes = readBytes(path)
+        bytes[30] ^= 0x01
+        writeBytes(path, bytes)
+        try expectDiscarded(backend, "does not authenticate")
+    }
+
+    @Test("an entry sealed with another key is discarded")
+    func wrongKey() throws {
+        let directory = TemporaryDirectory()
+        let (backend, _, _) = try stored(directory)
+        writeBytes(directory.keyPath, try randomBytes(count: 32))
+        try expectDiscarded(backend, "does not authenticate")
+    }
+
+    @Test("an entry copied under another key's name is discarded (the key name is associated data)")
+    func renamed() throws {
+        let directory = TemporaryDirectory()
+        let (backend, _, path) = try stored(directory)
+        let other = CacheKey(profile: "other", steps: [])
+        writeBytes(backend.path(for: other), readBytes(path))
+        chmod(backend.path(for: other), 0o600)
+        guard case .discarded = try backend.load(other) else {
+            Issue.record("a file moved to another key must not authenticate")
+            return
+        }
+    }
+
+    @Test("a truncated file is discarded", arguments: [0, 3, 5, 20, 40])
+    func truncated(length: Int) throws {
+        let directory = TemporaryDirectory()
+        let (backend, _, path) = try stored(directory)
+        let bytes = readBytes(path)
+        writeBytes(path, Array(bytes.prefix(length)))
+        guard case .discarded = try backend.load(key) else {
+            Issue.record("a file cut to \(length) bytes must be discarded")
+            return
+        }
+        // One byte short of the whole: the tag no longer checks.
+        writeBytes(path, Array(bytes.dropLast()))
+        try expectDiscarded(backend, "does not authenticate")
+    }
+
+    @Test("an entry of another format version is discarded")
+    func wrongVersion() throws {
+        let directory = TemporaryDirectory()
+        let (backend, _, path) = try stored(directory)
+        var bytes = readBytes(path)
+        bytes[4] = 2
+        writeBytes(path, bytes)
+        try expectDiscarded(backend, "format version 2")
+    }
+
+    @Test("a missing key file makes entries unreadable, and a store makes a new key")
+    func missingKey() throws {
+        let directory = TemporaryDirectory()
+        let (backend, entry, _) = try stored(directory)
+        unlink(directory.keyPath)
+        try expectDiscarded(backend, "no key file")
+        #expect(try backend.store(entry, under: key) == nil)
+        #expect(try backend.load(key) == .found(entry))
+    }
+
+    @Test("a key file that is not 32 bytes stops the run with a remedy")
+    func damagedKey() throws {
+        let directory = TemporaryDirectory()
+        let (backend, _, _) = try stored(directory)
+        writeBytes(directory.keyPath, Array(repeating: 7, count: 31))
+        #expect(throws: CacheError.invalidKeyFile(path: directory.keyPath)) { try backend.load(key) }
+    }
+
+    @Test("a group- or world-accessible cache directory is rejected, naming the chmod remedy",
+          arguments: [0o750, 0o705, 0o770])
+    func openDirectory(bits: Int) throws {
+        let directory = TemporaryDirectory()
+        let (backend, _, _) = try stored(directory)
+        chmod(directory.cacheDirectory, mode_t(bits))
+        let error = try #require(throws: CacheError.self) { try backend.load(key) }
+        #expect(error == .insecurePermissions(path: directory.cacheDirectory, mode: UInt32(bits) | S_IFDIR, isDirectory: true))
+        #expect(error.remedy.contains("chmod 700 '\(directory.cacheDirectory)'"))
+        #expect(error.problem.contains("0\(String(bits, radix: 8))"))
+        #expect(error.category.exitCode == 1)
+    }
+
+    @Test("a group- or world-readable cache file is rejected", arguments: [0o640, 0o604, 0o660])
+    func openFile(bits: Int) throws {
+        let directory = TemporaryDirectory()
+        let (backend, _, path) = try stored(directory)
+        chmod(path, mode_t(bits))
+        let error = try #require(throws: CacheError.self) { try backend.load(key) }
+        #expect(error.problem.contains(path))
+        #expect(error.remedy.contains("chmod 600 '\(path)'"))
+    }
+
+    @Test("a cache file, the directory or the key owned by another user is rejected, naming the chown remedy")
+    func foreignOwner() throws {
+        for target in ["file", "directory", "key"] {
+            let directory = TemporaryDirectory()
+            let (backend, _, path) = try stored(directory)
+            let victim = switch target {
+            case "file": path
+            case "directory": directory.cacheDirectory
+            default: directory.keyPath
+            }
+            #expect(chown(victim, 65534, 65534) == 0, "tests run as root")
+            let error = try #require(throws: CacheError.self) { try backend.load(key) }
+            guard case .foreignOwner(let named, let owner, _, _) = error else {
+                Issue.record("\(target): expected a foreign owner error, got \(error)")
+                continue
+            }
+            #expect(named == victim && owner == 65534)
+            #expect(error.remedy.contains("chown \(geteuid()) '\(victim)'"))
+        }
+    }
+
+    @Test("a symbolic link in place of a cache file is never followed: the entry is discarded and replaced")
+    func symlinkedFile() throws {
+        let directory = TemporaryDirectory()
+        let (backend, entry, path) = try stored(directory)
+        let target = directory.path + "/elsewhere"
+        rename(path, target)
+        symlink(target, path)
+        try expectDiscarded(backend, "symbolic link")
+        let before = readBytes(target)
+        #expect(try backend.store(entry, under: key) == nil)
+        #expect(readBytes(target) == before, "the link's target was written to")
+        var info = stat()
+        lstat(path, &info)
+        #expect(info.st_mode & S_IFMT == S_IFREG, "the link was replaced by a file")
+    }
+
+    @Test("a directory in place of a cache file stops the run")
+    func directoryInPlace() throws {
+        let directory = TemporaryDirectory()
+        let (backend, _, path) = try stored(directory)
+        unlink(path)
+        mkdir(path, 0o700)
+        #expect(throws: CacheError.notARegularFile(path: path)) { try backend.load(key) }
+    }
+
+    @Test("a cache directory below a regular file is unavailable, not an error (ENOTDIR)")
+    func belowAFile() throws {
+        let directory = TemporaryDirectory()
+        writeBytes(directory.path + "/plain", [1])
+        let backend = FileBackend(directory: directory.path + "/plain/aws-elevate", keyPath: directory.keyPath)
+        guard case .unavailable(let reason) = try backend.load(key) else {
+            Issue.record("expected unavailable")
+            return
+        }
+        #expect(reason.contains("Not a directory"))
+        let failure = try #require(try backend.store(entry(key: key, now: now), under: key))
+        #expect(failure.contains("Not a directory"))
+    }
+
+    @Test("an immutable (read-only) cache directory fails the store without an error")
+    func readOnly() throws {
+        let directory = TemporaryDirectory()
+        let backend = directory.backend()
+        mkdir(directory.path + "/cache", 0o700)
+        mkdir(directory.cacheDirectory, 0o700)
+        #expect(run("chattr +i '\(directory.cacheDirectory)'") == 0)
+        #expect(try backend.load(key) == .missing)
+        let failure = try #require(try backend.store(entry(key: key, now: now), under: key))
+        #expect(failure.contains("Operation not permitted"))
+    }
+
+    @Test("list shows profile, role and expiry; clear removes by profile or all")
+    func listAndClear() throws {
+        let directory = TemporaryDirectory()
+        let backend = directory.backend()
+        let other = CacheKey(profile: "other", steps: [])
+        #expect(try backend.store(entry(key: key, now: now), under: key) == nil)
+        #expect(try backend.store(entry(key: other, now: now, profile: "other"), under: other) == nil)
+        writeBytes(directory.cacheDirectory + "/v1-\(String(repeating: "a", count: 64)).session", [1, 2, 3])
+        chmod(directory.cacheDirectory + "/v1-\(String(repeating: "a", count: 64)).session", 0o600)
+        let listings = try backend.list()
+        #expect(listings.count == 3)
+        #expect(Set(listings.compactMap(\.profile)) == ["app-chain", "other"])
+        #expect(listings.filter { $0.profile == nil }.count == 1, "the damaged entry is listed as unreadable")
+        #expect(listings.allSatisfy { $0.backend == "file" })
+        #expect(listings.first { $0.profile == "other" }?.role == roleArn)
+        #expect(try backend.remove(profile: "other") == 1)
+        #expect(try backend.load(other) == .missing)
+        #expect(try backend.load(key) != .missing)
+        #expect(try backend.remove(profile: nil) == 2)
+        #expect(try backend.list().isEmpty)
+        #expect(exists(directory.keyPath), "clear keeps the key")
+    }
+}
+
+extension Array where Element == UInt8 {
+    func contains(subsequence: [UInt8]) -> Bool {
+        guard !subsequence.isEmpty, subsequence.count <= count else { return false }
+        return (0...(count - subsequence.count)).contains { Array(self[$0..<$0 + subsequence.count]) == subsequence }
+    }
+}

@@ -1,0 +1,265 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ElevateCache
+import ElevateCore
+import Testing
+
+@Suite("the cache decorator", .serialized)
+struct SessionCacheTests {
+    let now = Date(timeIntervalSince1970: 1_900_000_000)
+
+    func cache(_ keyring: FakeKeyring = FakeKeyring()) -> SessionCache {
+        SessionCache(registry: registry(), keyring: { keyring }, lockTimeout: .seconds(5))
+    }
+
+    func request(
+        _ cache: SessionCache, _ environment: [String: String], fetcher: Fetcher, at time: Date? = nil,
+        recorder: LogRecorder = LogRecorder(), tokenCode: String? = nil, plan: Plan = plan()
+    ) async throws -> Credentials {
+        try await cache.credentials(
+            for: plan, context: context(recorder, environment: environment, now: time ?? now, tokenCode: tokenCode)
+        ) { fetcher.fetch() }
+    }
+
+    @Test("a miss fetches and stores; the next request is a hit that does not fetch")
+    func missThenHit() async throws {
+        let directory = TemporaryDirectory()
+        let environment = cacheEnvironment(directory)
+        let fetcher = Fetcher(now: now)
+        let first = try await request(cache(), environment, fetcher: fetcher)
+        let recorder = LogRecorder()
+        let second = try await request(cache(), environment, fetcher: fetcher, recorder: recorder)
+        #expect(fetcher.fetches == 1)
+        #expect(first == second)
+        #expect(recorder.debugText.contains("cache: hit (file)"))
+        #expect(!recorder.debugText.contains(secretKey) && !recorder.debugText.contains(sessionToken))
+        #expect(recorder.debugText.contains("****BER1") && !recorder.debugText.contains("ASIAFETCHNUMBER1"), "masked key id")
+    }
+
+    @Test("a session inside the refresh margin is refreshed, and the new one replaces it")
+    func refresh() async throws {
+        let directory = TemporaryDirectory()
+        let environment = cacheEnvironment(directory, extra: ["AWS_ELEVATE_REFRESH_MARGIN": "20"])
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(), environment, fetcher: fetcher)
+        _ = try await request(cache(), environment, fetcher: fetcher, at: now.addingTimeInterval(39 * 60))
+        #expect(fetcher.fetches == 1, "40 minutes ahead of expiry: served")
+        let recorder = LogRecorder()
+        _ = try await request(
+            cache(), environment, fetcher: fetcher, at: now.addingTimeInterval(41 * 60), recorder: recorder)
+        #expect(fetcher.fetches == 2, "19 minutes left, under the 20-minute margin: refreshed")
+        #expect(recorder.debugText.contains("cache: refresh (file): 19m left, refresh margin 20m"))
+    }
+
+    @Test("a tampered entry is discarded and refetched")
+    func tamperedRefetched() async throws {
+        let directory = TemporaryDirectory()
+        let environment = cacheEnvironment(directory)
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(), environment, fetcher: fetcher)
+        let key = try #require(onlyEntry(directory))
+        var bytes = readBytes(key)
+        bytes[bytes.count - 1] ^= 0x80
+        writeBytes(key, bytes)
+        let recorder = LogRecorder()
+        let served = try await request(cache(), environment, fetcher: fetcher, recorder: recorder)
+        #expect(fetcher.fetches == 2 && served.accessKeyId == "ASIAFETCHNUMBER2")
+        #expect(recorder.debugText.contains("entry discarded"))
+        _ = try await request(cache(), environment, fetcher: fetcher)
+        #expect(fetcher.fetches == 2, "the refetched session replaced the tampered entry")
+    }
+
+    @Test("an unwritable cache (below a regular file) serves the fetched session with exactly one warning")
+    func unwritable() async throws {
+        let directory = TemporaryDirectory()
+        writeBytes(directory.path + "/file", [0])
+        let environment = cacheEnvironment(directory, extra: ["AWS_ELEVATE_CACHE_DIR": directory.path + "/file/c"])
+        let fetcher = Fetcher(now: now)
+        let recorder = LogRecorder()
+        let served = try await request(cache(), environment, fetcher: fetcher, recorder: recorder)
+        #expect(served.accessKeyId == "ASIAFETCHNUMBER1")
+        #expect(recorder.warnings.count == 1, "\(recorder.warnings)")
+        #expect(recorder.warnings.first?.contains(directory.path + "/file/c") == true)
+        #expect(recorder.warnings.first?.contains("served uncached") == true)
+    }
+
+    @Test("an immutable cache directory serves the fetched session with exactly one warning")
+    func immutable() async throws {
+        let directory = TemporaryDirectory()
+        mkdir(directory.path + "/cache", 0o700)
+        mkdir(directory.cacheDirectory, 0o700)
+        #expect(run("chattr +i '\(directory.cacheDirectory)'") == 0)
+        let fetcher = Fetcher(now: now)
+        let recorder = LogRecorder()
+        _ = try await request(cache(), cacheEnvironment(directory), fetcher: fetcher, recorder: recorder)
+        #expect(fetcher.fetches == 1)
+        #expect(recorder.warnings.count == 1, "\(recorder.warnings)")
+    }
+
+    @Test("an unwritable key directory serves the fetched session with exactly one warning")
+    func unwritableKey() async throws {
+        let directory = TemporaryDirectory()
+        writeBytes(directory.path + "/config", [0])
+        let fetcher = Fetcher(now: now)
+        let recorder = LogRecorder()
+        _ = try await request(cache(), cacheEnvironment(directory), fetcher: fetcher, recorder: recorder)
+        #expect(recorder.warnings.count == 1, "\(recorder.warnings)")
+        #expect(onlyEntry(directory) == nil)
+    }
+
+    @Test("insecure permissions stop the request before anything is fetched")
+    func insecure() async throws {
+        let directory = TemporaryDirectory()
+        let environment = cacheEnvironment(directory)
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(), environment, fetcher: fetcher)
+        chmod(directory.cacheDirectory, 0o755)
+        await #expect(throws: CacheError.self) { try await request(cache(), environment, fetcher: fetcher) }
+        #expect(fetcher.fetches == 1)
+    }
+
+    @Test("mode none always fetches and writes nothing")
+    func none() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring()
+        let environment = cacheEnvironment(directory, mode: "none")
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(keyring), environment, fetcher: fetcher)
+        _ = try await request(cache(keyring), environment, fetcher: fetcher)
+        #expect(fetcher.fetches == 2)
+        #expect(!exists(directory.cacheDirectory) && !exists(directory.keyPath))
+        #expect(keyring.calls.isEmpty, "the keyring is never asked when the cache is off")
+    }
+
+    @Test("mode file never touches the keyring")
+    func fileNeverAsksTheKeyring() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring()
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(keyring), cacheEnvironment(directory), fetcher: fetcher)
+        _ = try await request(cache(keyring), cacheEnvironment(directory), fetcher: fetcher)
+        #expect(fetcher.fetches == 1)
+        #expect(keyring.calls.isEmpty)
+    }
+
+    @Test("mode keyring stores in the keyring only, and serves from it")
+    func keyringMode() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring()
+        let environment = cacheEnvironment(directory, mode: "keyring")
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(keyring), environment, fetcher: fetcher)
+        _ = try await request(cache(keyring), environment, fetcher: fetcher)
+        #expect(fetcher.fetches == 1)
+        #expect(keyring.items.count == 1)
+        #expect(onlyEntry(directory) == nil && !exists(directory.keyPath), "no session file and no key file")
+        let attributes = try #require(keyring.items.values.first?.0)
+        #expect(attributes["profile"] == "app-chain" && attributes["role_arn"] == roleArn)
+        #expect(!attributes.values.contains { $0.contains(secretKey) || $0.contains(sessionToken) })
+    }
+
+    @Test("mode keyring with no keyring serves uncached with one warning and writes no file")
+    func keyringUnavailable() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring(available: .unavailable(reason: "the default collection is locked"))
+        let recorder = LogRecorder()
+        let fetcher = Fetcher(now: now)
+        _ = try await request(
+            cache(keyring), cacheEnvironment(directory, mode: "keyring"), fetcher: fetcher, recorder: recorder)
+        #expect(recorder.warnings.count == 1 && recorder.warnings[0].contains("locked"))
+        #expect(onlyEntry(directory) == nil)
+    }
+
+    @Test("auto uses the keyring when it can serve")
+    func autoKeyring() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring()
+        let recorder = LogRecorder()
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(keyring), cacheEnvironment(directory, mode: "auto"), fetcher: fetcher)
+        _ = try await request(
+            cache(keyring), cacheEnvironment(directory, mode: "auto"), fetcher: fetcher, recorder: recorder)
+        #expect(fetcher.fetches == 1 && keyring.items.count == 1)
+        #expect(recorder.debugText.contains("cache: backend keyring (auto: found in the keyring)"))
+        #expect(recorder.debugText.contains("cache: hit (keyring)"))
+        #expect(keyring.calls == ["lookup", "availability", "lookup", "store", "lookup"], "a keyring hit is one lookup")
+    }
+
+    @Test("auto falls back to files when the keyring cannot serve, saying why, and then serves without asking it")
+    func autoFile() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring(available: .unavailable(reason: "no D-Bus session bus"))
+        let recorder = LogRecorder()
+        let fetcher = Fetcher(now: now)
+        _ = try await request(
+            cache(keyring), cacheEnvironment(directory, mode: "auto"), fetcher: fetcher, recorder: recorder)
+        #expect(recorder.debugText.contains("cache: backend file (auto: the keyring cannot serve: no D-Bus session bus)"))
+        #expect(keyring.calls == ["lookup", "availability"], "a lookup never prompts, so it comes first")
+        #expect(onlyEntry(directory) != nil)
+        _ = try await request(cache(keyring), cacheEnvironment(directory, mode: "auto"), fetcher: fetcher)
+        #expect(fetcher.fetches == 1)
+        #expect(keyring.calls == ["lookup", "availability"], "a file hit never asks the keyring")
+        #expect(recorder.warnings.isEmpty)
+    }
+
+    @Test("a plan of static keys alone is not cached and writes nothing")
+    func staticAlone() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring()
+        let fetcher = Fetcher(now: now)
+        var local = FakeSource()
+        local.readsLocally = true
+        var registry = PluginRegistry()
+        try registry.register(local)
+        let cache = SessionCache(registry: registry, keyring: { keyring })
+        let alone = Plan(profile: "base", source: Step(plugin: "fake-source", profile: Profile(name: "base")))
+        _ = try await request(cache, cacheEnvironment(directory, mode: "auto"), fetcher: fetcher, plan: alone)
+        _ = try await request(cache, cacheEnvironment(directory, mode: "auto"), fetcher: fetcher, plan: alone)
+        #expect(fetcher.fetches == 2)
+        #expect(!exists(directory.cacheDirectory) && keyring.calls.isEmpty)
+    }
+
+    @Test("an MFA code on the command line fetches a new session, which replaces the cached one")
+    func tokenCode() async throws {
+        let directory = TemporaryDirectory()
+        let environment = cacheEnvironment(directory)
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(), environment, fetcher: fetcher)
+        let fresh = try await request(cache(), environment, fetcher: fetcher, tokenCode: "123456")
+        let after = try await request(cache(), environment, fetcher: fetcher)
+        #expect(fetcher.fetches == 2 && fresh == after)
+    }
+
+    @Test("a failed fetch stores nothing and releases the lock for the next caller")
+    func failedFetch() async throws {
+        struct Boom: Error {}
+        let directory = TemporaryDirectory()
+        let environment = cacheEnvironment(directory)
+        await #expect(throws: Boom.self) {
+            try await cache().credentials(for: plan(), context: context(LogRecorder(), environment: environment, now: now)) {
+                throw Boom()
+            }
+        }
+        #expect(onlyEntry(directory) == nil)
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(), environment, fetcher: fetcher)
+        #expect(fetcher.fetches == 1)
+    }
+
+    /// The path of the one entry file, if any.
+    func onlyEntry(_ directory: TemporaryDirectory) -> String? {
+        guard let stream = opendir(directory.cacheDirectory) else { return nil }
+        defer { closedir(stream) }
+        while let item = readdir(stream) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".session") { return directory.cacheDirectory + "/" + name }
+        }
+        return nil
+    }
+}
