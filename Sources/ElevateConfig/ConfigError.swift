@@ -189,6 +189,9 @@ public enum ConfigError: ElevateFailure, Equatable {
                 + CredentialSource.allCases.map(\.rawValue).joined(separator: " | ")
         case .unknownCredentialSource:
             return "use one of: " + CredentialSource.allCases.map(\.rawValue).joined(separator: ", ")
+        case .runsItself(let chain, _) where chain.count > 1:
+            return "a source profile must hold its own credentials (static keys, source_profile or "
+                + "credential_source), not a credential_process that runs aws-elevate"
         case .runsItself(let chain, _):
             let name = chain.last ?? "NAME"
             return "point --profile at the chain profile that holds role_arn (by convention '\(q(name))-chain'); "

@@ -23,11 +23,22 @@ public struct ChainRunner: Sendable {
             throw CoreError.sourceDidNotApply(plugin: source.name, profile: plan.source.profile.name)
         }
         context.logger.debug("source \(source.name) gave \(credentials)")
+        try Self.checkNotExpired(credentials, plugin: source.name, step: plan.source, context: context)
         for (index, hop) in plan.hops.enumerated() {
             let plugin = try registry.elevation(named: hop.plugin)
             credentials = try await plugin.elevate(credentials, step: hop, hop: index + 1, context: context)
             context.logger.debug("hop \(index + 1) \(plugin.name) gave \(credentials)")
+            try Self.checkNotExpired(credentials, plugin: plugin.name, step: hop, context: context)
         }
         return credentials
+    }
+
+    /// Expired credentials would only fail later, inside the SDK, with a less helpful message.
+    private static func checkNotExpired(
+        _ credentials: Credentials, plugin: String, step: Step, context: RunContext
+    ) throws(CoreError) {
+        if let expiration = credentials.expiration, expiration <= context.now() {
+            throw .expired(plugin: plugin, profile: step.profile.name, at: Timestamp.format(expiration))
+        }
     }
 }

@@ -32,11 +32,13 @@ public enum CoreError: ElevateFailure, Equatable {
     case unknownPlugin(kind: PluginKind, name: String, known: [String])
     /// A source plugin said it does not apply to the profile it was asked to serve.
     case sourceDidNotApply(plugin: String, profile: String)
+    /// A step gave credentials that had already expired.
+    case expired(plugin: String, profile: String, at: String)
 
     public var category: FailureCategory {
         switch self {
         case .unknownPlugin: .configuration
-        case .sourceDidNotApply: .credentials
+        case .sourceDidNotApply, .expired: .credentials
         }
     }
 
@@ -46,6 +48,8 @@ public enum CoreError: ElevateFailure, Equatable {
             "no \(kind) plugin named '\(name)'"
         case .sourceDidNotApply(let plugin, let profile):
             "source '\(plugin)' found no credentials for profile '\(profile)'"
+        case .expired(let plugin, let profile, let at):
+            "the credentials from '\(plugin)' for profile '\(profile)' expired at \(at)"
         }
     }
 
@@ -57,6 +61,8 @@ public enum CoreError: ElevateFailure, Equatable {
                 : "use one of: \(known.joined(separator: ", "))"
         case .sourceDidNotApply(let plugin, _):
             "check the settings the '\(plugin)' source reads (aws-elevate plugins lists them)"
+        case .expired(let plugin, _, _):
+            "renew the credentials '\(plugin)' reads, then try again"
         }
     }
 }

@@ -1,4 +1,5 @@
 import ElevateCore
+import Foundation
 import Logging
 import Testing
 
@@ -115,6 +116,18 @@ struct ChainRunnerTests {
         )
         #expect(throws: CoreError.unknownPlugin(kind: .elevation, name: "assume-role", known: ["up"])) {
             try ChainRunner(registry: registry(source: nil)).validate(plan)
+        }
+    }
+
+    @Test("regression: credentials that already expired are an error, not a document the SDK rejects later")
+    func expiredSource() async throws {
+        let stale = Credentials(
+            accessKeyId: "ASIA", secretAccessKey: "s", sessionToken: "t",
+            expiration: Date(timeIntervalSince1970: 978_307_200)
+        )
+        let plan = Plan(profile: "p", source: Step(plugin: "fixed", profile: Profile(name: "p")))
+        await #expect(throws: CoreError.expired(plugin: "fixed", profile: "p", at: "2001-01-01T00:00:00Z")) {
+            try await ChainRunner(registry: registry(source: stale)).run(plan, context: context)
         }
     }
 }

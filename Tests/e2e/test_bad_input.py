@@ -194,7 +194,7 @@ ENV_SECRET = "env-secret-never-echoed"
 
 
 @pytest.mark.parametrize("environment, words", [
-    ({}, ["'env'"]),
+    ({}, ["AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"]),
     ({"AWS_ACCESS_KEY_ID": "AKIAONLYID"}, ["AWS_SECRET_ACCESS_KEY"]),
     ({"AWS_SECRET_ACCESS_KEY": ENV_SECRET}, ["AWS_ACCESS_KEY_ID"]),
     ({"AWS_ACCESS_KEY_ID": "AKIAEMPTYSECRET", "AWS_SECRET_ACCESS_KEY": ""}, ["AWS_SECRET_ACCESS_KEY", "empty"]),
@@ -248,3 +248,12 @@ def test_a_profile_with_a_foreign_credential_process_is_not_run(sandbox):
     result = sandbox.run("credential-process", "--profile", "other")
     assert_failure(result, "other", EXIT_CONFIGURATION, "credential_process")
     assert not marker.exists(), "aws-elevate ran a credential_process"
+
+
+def test_expired_environment_credentials_exit_1_naming_the_time(sandbox):
+    # Regression: expired keys used to be printed with exit 0, and the SDK then failed with "still expired".
+    sandbox.write_config("[profile from-env]\ncredential_source = Environment\n")
+    result = sandbox.run("credential-process", "--profile", "from-env", env={
+        "AWS_ACCESS_KEY_ID": "ASIAEXPIRED", "AWS_SECRET_ACCESS_KEY": ENV_SECRET, "AWS_SESSION_TOKEN": "token",
+        "AWS_CREDENTIAL_EXPIRATION": "2001-01-01T00:00:00Z"})
+    assert_failure(result, "from-env", EXIT_CREDENTIALS, "expired at 2001-01-01T00:00:00Z")

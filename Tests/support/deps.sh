@@ -23,7 +23,7 @@ requirements=$repo_root/Tests/support/requirements.txt
 #   python3, python3-venv         the venv holding moto_server, the aws CLI, boto3 and pytest
 apt_packages=(
     pkg-config libssl-dev libcurl4-openssl-dev libxml2-dev libsecret-1-dev
-    gnome-keyring libsecret-tools dbus
+    gnome-keyring libsecret-tools dbus python3-dbus
     zsh hyperfine git
     python3 python3-venv
 )

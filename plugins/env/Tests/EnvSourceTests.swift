@@ -1,6 +1,7 @@
 import ElevateCore
 import EnvSource
 import Foundation
+import Logging
 import Testing
 
 @Suite("env source")
@@ -70,5 +71,19 @@ struct EnvSourceTests {
             try source.read(["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_CREDENTIAL_EXPIRATION": "soon\nish"])
         }
         #expect(error.problem == "AWS_CREDENTIAL_EXPIRATION 'soon?ish' is not an RFC 3339 time")
+    }
+
+    @Test("a profile asking for the environment's keys when none are set gets an error naming them")
+    func notSetForProfile() async {
+        let context = RunContext(environment: ["HOME": "/root"], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        await #expect(throws: EnvSourceError.notSet) {
+            try await source.credentials(for: Step(plugin: "env", profile: Profile(name: "p")), context: context)
+        }
+        #expect(EnvSourceError.notSet.problem.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"))
+    }
+
+    @Test("regression: an empty secret's advice is to set it, not to export it 'as well'")
+    func emptyAdvice() {
+        #expect(EnvSourceError.empty("AWS_SECRET_ACCESS_KEY").remedy == "set AWS_SECRET_ACCESS_KEY to the key, or unset both key variables")
     }
 }
