@@ -176,3 +176,9 @@ verdict = "met" if auto["median"] * 1000 <= target else "MISSED"
 print(f"\n`auto` deciding for files without a bus: median {auto['median'] * 1000:.2f} ms "
       f"(target: at most {target:g} ms): {verdict}")
 PY
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The cold chain (docs/benchmarks.md, "Cold chain"): instance role → A → B with no cache, against botocore.
+if [[ ${BENCH_CHAIN:-1} != 0 ]]; then
+    AWS_ELEVATE_BIN=$elevate BENCH_DIR=$out bash "$repo_root/Tests/support/bench_chain.sh"
+fi
