@@ -165,6 +165,18 @@ call_sts_through_the_role_chain() {
     run "$elevate" whoami --profile app-chain
 }
 
+show_the_session_cache() {
+    stage "11. The session cache: the next call is served without a network request, even with the peers stopped"
+    "$python" "$moto_py" stop "$work/moto" >/dev/null
+    kill "$imds_pid" 2>/dev/null || true
+    wait "$imds_pid" 2>/dev/null || true
+    imds_pid=
+    note "moto_server and the IMDS emulator are stopped now"
+    printf '%s$ %s%s\n' "$bold" "aws-elevate credential-process --profile app-chain --debug" "$plain"
+    "$elevate" credential-process --profile app-chain --debug 2>&1 >/dev/null | grep 'cache:' || true
+    run "$elevate" cache list
+}
+
 start_sts
 seed_user
 write_config
@@ -175,4 +187,5 @@ start_imds
 seed_role_chain
 write_role_chain_config
 call_sts_through_the_role_chain
+show_the_session_cache
 stage "Done: stopping moto_server and the IMDS emulator, removing $work"
