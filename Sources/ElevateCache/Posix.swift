@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ElevateCore
 
 /// An `errno` value with its text, for debug lines and warnings.
 struct SystemError: Error, Equatable, CustomStringConvertible {
@@ -160,7 +161,7 @@ struct PrivateDirectory {
         let fd = openat(self.fd, temporaryName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return SystemError("create '\(child(temporaryName))'") }
         var failure: SystemError?
-        if !writeFully(fd: fd, bytes) {
+        if !writeAll(fd: fd, bytes) {
             failure = SystemError("write '\(child(temporaryName))'")
         } else if fsync(fd) != 0 {
             failure = SystemError("fsync '\(child(temporaryName))'")
@@ -181,25 +182,5 @@ struct PrivateDirectory {
     @discardableResult
     func remove(_ name: String) -> Bool {
         unlinkat(fd, name, 0) == 0
-    }
-}
-
-/// Writes all of `bytes`, retrying on short writes and EINTR; sets `errno` and returns `false` on failure.
-private func writeFully(fd: Int32, _ bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBytes { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            if n == 0 {
-                errno = EIO
-                return false
-            }
-            offset += n
-        }
-        return true
     }
 }

@@ -40,7 +40,8 @@ public func writeStderrLine(_ line: String) {
     writeAll(fd: 2, bytes)
 }
 
-/// Writes all of `bytes` to `fd`, retrying on short writes and EINTR. Returns false when the write failed.
+/// Writes all of `bytes` to `fd`, retrying on short writes and EINTR. Returns false, with `errno` set, when the
+/// write failed.
 @discardableResult
 public func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
     bytes.withUnsafeBytes { buffer in
@@ -49,6 +50,10 @@ public func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
             let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
+                return false
+            }
+            if n == 0 {
+                errno = EIO
                 return false
             }
             offset += n
