@@ -136,6 +136,20 @@ static GVariant *(*p_dbus_connection_call_sync)(GDBusConnection *connection, con
                                                 const GVariantType *reply_type, GDBusCallFlags flags,
                                                 gint timeout_msec, GCancellable *cancellable, GError **error);
 static const gchar *(*p_dbus_proxy_get_object_path)(GDBusProxy *proxy);
+static void (*p_dbus_connection_call)(GDBusConnection *connection, const gchar *bus_name, const gchar *object_path,
+                                      const gchar *interface_name, const gchar *method_name, GVariant *parameters,
+                                      const GVariantType *reply_type, GDBusCallFlags flags, gint timeout_msec,
+                                      GCancellable *cancellable, void *callback, gpointer user_data);
+static gchar *(*p_dbus_error_get_remote_error)(const GError *error);
+/* glib, for the raw Secret Service calls of csecret_lookup */
+static GVariant *(*p_variant_new_dict_entry)(GVariant *key, GVariant *value);
+static GVariant *(*p_variant_new_array)(const GVariantType *child_type, GVariant *const *children, gsize n_children);
+static GVariant *(*p_variant_new_variant)(GVariant *value);
+static GVariant *(*p_variant_new_object_path)(const gchar *object_path);
+static GVariant *(*p_variant_new_objv)(const gchar *const *strv, gssize length);
+static gsize (*p_variant_n_children)(GVariant *value);
+static const gchar *(*p_variant_get_string)(GVariant *value, gsize *length);
+static gconstpointer (*p_variant_get_fixed_array)(GVariant *value, gsize *n_elements, gsize element_size);
 /* libsecret */
 static SecretService *(*p_service_get_sync)(SecretServiceFlags flags, GCancellable *cancellable, GError **error);
 static GList *(*p_service_search_sync)(SecretService *service, const SecretSchema *schema, GHashTable *attributes,
@@ -258,6 +272,16 @@ static void load(void) {
     RESOLVE(gio, "libgio-2.0.so.0", p_cancellable_cancel, "g_cancellable_cancel");
     RESOLVE(gio, "libgio-2.0.so.0", p_bus_get_sync, "g_bus_get_sync");
     RESOLVE(gio, "libgio-2.0.so.0", p_dbus_connection_set_exit_on_close, "g_dbus_connection_set_exit_on_close");
+    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_connection_call, "g_dbus_connection_call");
+    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_error_get_remote_error, "g_dbus_error_get_remote_error");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_dict_entry, "g_variant_new_dict_entry");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_array, "g_variant_new_array");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_variant, "g_variant_new_variant");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_object_path, "g_variant_new_object_path");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_objv, "g_variant_new_objv");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_n_children, "g_variant_n_children");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_get_string, "g_variant_get_string");
+    RESOLVE(glib, "libglib-2.0.so.0", p_variant_get_fixed_array, "g_variant_get_fixed_array");
     RESOLVE(gio, "libgio-2.0.so.0", p_dbus_connection_call_sync, "g_dbus_connection_call_sync");
     RESOLVE(gio, "libgio-2.0.so.0", p_dbus_proxy_get_object_path, "g_dbus_proxy_get_object_path");
     RESOLVE(secret, "libsecret-1.so.0", p_service_get_sync, "secret_service_get_sync");
@@ -398,8 +422,8 @@ static csecret_status connect_service(GCancellable *cancellable, SecretService *
         bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
         p_variant_new_tuple(&name, 1), (const GVariantType *)"(b)", G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
         cancellable, &gerror);
-    p_object_unref(bus);
     if (reply == NULL) {
+        p_object_unref(bus);
         take_gerror(error, gerror, "NameHasOwner failed");
         return CSECRET_NO_BUS;
     }
@@ -408,10 +432,14 @@ static csecret_status connect_service(GCancellable *cancellable, SecretService *
     p_variant_unref(owned);
     p_variant_unref(reply);
     if (!has_owner) {
+        p_object_unref(bus);
         *error = strdup("no Secret Service (org.freedesktop.secrets) on the session bus");
         return CSECRET_NO_SERVICE;
     }
+    /* The shared connection is dropped once its last reference goes: hold it until libsecret has taken its own,
+       or libsecret would open (and authenticate) a second connection. */
     *service = p_service_get_sync(SECRET_SERVICE_NONE, cancellable, &gerror);
+    p_object_unref(bus);
     if (*service == NULL) {
         return take_gerror(error, gerror, "secret_service_get_sync failed");
     }
@@ -555,6 +583,35 @@ csecret_status csecret_store(const csecret_attribute *attributes, size_t count, 
     return status;
 }
 
+/* One Secret Service method call on `bus`, never starting a service (the caller checked nothing owns the name). */
+static GVariant *service_call(GDBusConnection *bus, const char *path, const char *interface, const char *method,
+                              GVariant *parameters, const char *reply_type, GCancellable *cancellable,
+                              GError **gerror) {
+    return p_dbus_connection_call_sync(bus, "org.freedesktop.secrets", path, interface, method, parameters,
+                                       (const GVariantType *)reply_type, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
+                                       cancellable, gerror);
+}
+
+/* Whether a failed call means that nothing owns org.freedesktop.secrets. */
+static int is_no_service(const GError *gerror) {
+    if (gerror == NULL) {
+        return 0;
+    }
+    gchar *name = p_dbus_error_get_remote_error(gerror);
+    int result = name != NULL && (strcmp(name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0 ||
+                                  strcmp(name, "org.freedesktop.DBus.Error.ServiceUnknown") == 0);
+    p_free(name);
+    return result;
+}
+
+/*
+ * The lookup speaks the Secret Service protocol directly on one connection, in three round trips: SearchItems,
+ * OpenSession ("plain") and GetSecrets. libsecret's search costs about ten (a NameHasOwner check, proxies for the
+ * service and the item with their GetAll and match rules, StartServiceByName) and an encrypted session whose key
+ * exchange buys nothing on a local bus, where only the same user or root can observe the traffic.
+ * Every call carries NO_AUTO_START, so that no keyring daemon is ever activated (a missing service fails the
+ * search at once), and SearchItems never unlocks: locked items are reported, never prompted for.
+ */
 csecret_status csecret_lookup(const csecret_attribute *attributes, size_t count, unsigned char **secret,
                               size_t *length, csecret_cancellable *cancellable, char **error) {
     *error = NULL;
@@ -571,42 +628,111 @@ csecret_status csecret_lookup(const csecret_attribute *attributes, size_t count,
     if (status != CSECRET_OK) {
         return status;
     }
-    GCancellable *cancel = (GCancellable *)cancellable;
-    SecretService *service = NULL;
-    status = connect_service(cancel, &service, error);
-    if (status == CSECRET_OK) {
-        /* No SECRET_SEARCH_UNLOCK: a locked item is returned as it is, its secret unread, and nothing prompts.
-           (secret_password_lookup would try to unlock it, which prompts when there is a display.) */
-        GError *gerror = NULL;
-        GList *found = p_service_search_sync(service, &schema, table, SECRET_SEARCH_LOAD_SECRETS, cancel, &gerror);
-        if (gerror != NULL) {
-            status = take_gerror(error, gerror, "cannot search the keyring");
-        } else if (found != NULL) {
-            SecretItem *item = found->data;
-            SecretValue *value = p_item_get_locked(item) ? NULL : p_item_get_secret(item);
-            if (value == NULL) {
-                status = CSECRET_LOCKED;
-            } else {
-                gsize size = 0;
-                const gchar *bytes = p_value_get(value, &size);
-                /* One byte more, so that an empty secret is still a non-NULL result. */
-                *secret = malloc(size + 1);
-                if (*secret == NULL) {
-                    status = CSECRET_FAILED;
-                    *error = strdup("out of memory");
-                } else {
-                    if (size > 0) {
-                        memcpy(*secret, bytes, size);
-                    }
-                    *length = size;
-                }
-                p_value_unref(value);
-            }
-        }
-        p_list_free_full(found, p_object_unref);
-        p_object_unref(service);
-    }
     p_hash_table_unref(table);
+    GCancellable *cancel = (GCancellable *)cancellable;
+    GError *gerror = NULL;
+    GDBusConnection *bus = p_bus_get_sync(G_BUS_TYPE_SESSION, cancel, &gerror);
+    if (bus == NULL) {
+        take_gerror(error, gerror, "cannot connect to the session bus");
+        return CSECRET_NO_BUS;
+    }
+    p_dbus_connection_set_exit_on_close(bus, 0);
+
+    /* The attributes, and the schema name as libsecret matches it ("xdg:schema"). */
+    GVariant **entries = malloc((count + 1) * sizeof *entries);
+    if (entries == NULL) {
+        p_object_unref(bus);
+        return set_error(error, "out of memory");
+    }
+    for (size_t i = 0; i < count; i++) {
+        entries[i] = p_variant_new_dict_entry(p_variant_new_string(attributes[i].name),
+                                              p_variant_new_string(attributes[i].value));
+    }
+    entries[count] = p_variant_new_dict_entry(p_variant_new_string("xdg:schema"), p_variant_new_string(schema.name));
+    GVariant *dictionary = p_variant_new_array((const GVariantType *)"{ss}", entries, count + 1);
+    free(entries);
+    GVariant *search = service_call(bus, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service",
+                                    "SearchItems", p_variant_new_tuple(&dictionary, 1), "(aoao)", cancel, &gerror);
+    if (search == NULL) {
+        int no_service = is_no_service(gerror);
+        if (no_service) {
+            p_error_free(gerror);
+            *error = strdup("no Secret Service (org.freedesktop.secrets) on the session bus");
+            p_object_unref(bus);
+            return CSECRET_NO_SERVICE;
+        }
+        status = take_gerror(error, gerror, "cannot search the keyring");
+        p_object_unref(bus);
+        return status;
+    }
+    GVariant *unlocked = p_variant_get_child_value(search, 0);
+    GVariant *locked = p_variant_get_child_value(search, 1);
+    size_t unlocked_count = p_variant_n_children(unlocked);
+    size_t locked_count = p_variant_n_children(locked);
+    GVariant *item = unlocked_count > 0 ? p_variant_get_child_value(unlocked, 0) : NULL;
+    p_variant_unref(locked);
+    p_variant_unref(unlocked);
+    p_variant_unref(search);
+    if (item == NULL) {
+        p_object_unref(bus);
+        return locked_count > 0 ? CSECRET_LOCKED : CSECRET_OK;
+    }
+
+    GVariant *open_arguments[2] = {p_variant_new_string("plain"), p_variant_new_variant(p_variant_new_string(""))};
+    GVariant *opened = service_call(bus, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service",
+                                    "OpenSession", p_variant_new_tuple(open_arguments, 2), "(vo)", cancel, &gerror);
+    if (opened == NULL) {
+        p_variant_unref(item);
+        status = take_gerror(error, gerror, "cannot open a Secret Service session");
+        p_object_unref(bus);
+        return status;
+    }
+    GVariant *session = p_variant_get_child_value(opened, 1);
+    p_variant_unref(opened);
+    const gchar *item_path = p_variant_get_string(item, NULL);
+    GVariant *get_arguments[2] = {p_variant_new_objv(&item_path, 1), session};
+    GVariant *secrets = service_call(bus, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service",
+                                     "GetSecrets", p_variant_new_tuple(get_arguments, 2), "(a{o(oayays)})", cancel,
+                                     &gerror);
+    p_variant_unref(item);
+    /* Close the session without waiting for the answer (sent with NO_REPLY_EXPECTED). */
+    p_dbus_connection_call(bus, "org.freedesktop.secrets", p_variant_get_string(session, NULL),
+                           "org.freedesktop.Secret.Session", "Close", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                           -1, NULL, NULL, NULL);
+    p_variant_unref(session);
+    if (secrets == NULL) {
+        status = take_gerror(error, gerror, "cannot read the secret");
+        p_object_unref(bus);
+        return status;
+    }
+    GVariant *map = p_variant_get_child_value(secrets, 0);
+    if (p_variant_n_children(map) == 0) {
+        /* The item was locked between the search and the read. */
+        status = CSECRET_LOCKED;
+    } else {
+        GVariant *pair = p_variant_get_child_value(map, 0);
+        GVariant *value_struct = p_variant_get_child_value(pair, 1);
+        GVariant *value = p_variant_get_child_value(value_struct, 2);
+        gsize size = 0;
+        const unsigned char *bytes = p_variant_get_fixed_array(value, &size, 1);
+        /* One byte more, so that an empty secret is still a non-NULL result. */
+        *secret = malloc(size + 1);
+        if (*secret == NULL) {
+            status = CSECRET_FAILED;
+            *error = strdup("out of memory");
+        } else {
+            if (size > 0) {
+                memcpy(*secret, bytes, size);
+            }
+            *length = size;
+        }
+        p_variant_unref(value);
+        p_variant_unref(value_struct);
+        p_variant_unref(pair);
+    }
+    p_variant_unref(map);
+    p_variant_unref(secrets);
+    p_object_unref(bus);
     return status;
 }
 
