@@ -20,7 +20,9 @@ public struct CacheKey: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var description: String { "v\(Self.version):\(digest.prefix(12))…" }
 
     /// The key of `profile` resolved to `steps`, each a plugin name and its identity parts.
-    public init(profile: String, steps: [(plugin: String, parts: [String: String])]) {
+    ///
+    /// - Throws: ``CryptoError`` when libcrypto cannot be loaded or cannot hash.
+    public init(profile: String, steps: [(plugin: String, parts: [String: String])]) throws(CryptoError) {
         var bytes: [UInt8] = []
         func field(_ text: String) {
             let utf8 = Array(text.utf8)
@@ -40,7 +42,7 @@ public struct CacheKey: Sendable, Equatable, Hashable, CustomStringConvertible {
                 field(value)
             }
         }
-        digest = lowercaseHex(sha256(bytes))
+        digest = lowercaseHex(try sha256(bytes))
     }
 
     /// A key from its digest (64 lower-case hexadecimal characters), such as one read from a file name.
@@ -83,6 +85,10 @@ public enum CacheDerivation: Sendable, Equatable {
             steps.append((plugin.name, parts))
             role = parts["role_arn"] ?? role
         }
-        return .cached(key: CacheKey(profile: plan.profile, steps: steps), role: role)
+        do {
+            return .cached(key: try CacheKey(profile: plan.profile, steps: steps), role: role)
+        } catch {
+            return .notCached(reason: "cannot derive the cache key: \(error)")
+        }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import Dispatch
 
 /// The entry point: `credential-process` in the exact forms SDKs use skips swift-argument-parser.
 ///
@@ -10,6 +11,19 @@ import ArgumentParser
 /// Any other argument list, including every mistake, goes to the full parser, so help and usage errors stay
 /// in one place.
 public enum Entry {
+    /// Runs ``main(_:)`` and exits. The task starts on this (the main) thread and runs there until it first
+    /// suspends; a cache hit or static keys never do, so they finish without the concurrency runtime starting its
+    /// thread pool (about 0.5 ms of start-up: three threads and dispatch's event loop). A run that does suspend
+    /// (a network retry's back-off) continues once `dispatchMain` serves the main queue.
+    @MainActor
+    public static func start() -> Never {
+        Task.immediate {
+            await main()
+            exit(0)
+        }
+        dispatchMain()
+    }
+
     public static func main(_ arguments: [String] = CommandLine.arguments) async {
         guard let request = FastPath.parse(Array(arguments.dropFirst())) else {
             await AWSElevate.main()

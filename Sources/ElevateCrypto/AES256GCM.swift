@@ -1,4 +1,4 @@
-import COpenSSL
+import CCrypto
 
 /// AES-256 in Galois/Counter Mode (an authenticated cipher) over OpenSSL's `EVP_CIPHER`.
 ///
@@ -75,12 +75,13 @@ public enum AES256GCM {
         let nonce: [UInt8]
         if let suppliedNonce { nonce = suppliedNonce } else { nonce = try randomBytes(count: nonceByteCount) }
         try validate(key: key, nonce: nonce)
+        try requireLibrary()
         let cipher = try Cipher(encrypting: true, key: key, nonce: nonce)
         try cipher.authenticate(associatedData)
         var ciphertext = try cipher.update(plaintext)
         ciphertext += try cipher.finish(operation: "EVP_EncryptFinal_ex")
         var tag = [UInt8](repeating: 0, count: tagByteCount)
-        guard EVP_CIPHER_CTX_ctrl(cipher.context, EVP_CTRL_AEAD_GET_TAG, Int32(tagByteCount), &tag) == 1 else {
+        guard ccrypto_cipher_ctx_ctrl(cipher.context, EVP_CTRL_AEAD_GET_TAG, Int32(tagByteCount), &tag) == 1 else {
             throw openSSLFailure("EVP_CIPHER_CTX_ctrl(EVP_CTRL_AEAD_GET_TAG)")
         }
         return try SealedBox(nonce: nonce, ciphertext: ciphertext, tag: tag)
@@ -101,11 +102,12 @@ public enum AES256GCM {
         authenticating associatedData: [UInt8] = []
     ) throws(CryptoError) -> [UInt8] {
         try validate(key: key, nonce: box.nonce)
+        try requireLibrary()
         let cipher = try Cipher(encrypting: false, key: key, nonce: box.nonce)
         try cipher.authenticate(associatedData)
         var plaintext = try cipher.update(box.ciphertext)
         var tag = box.tag
-        guard EVP_CIPHER_CTX_ctrl(cipher.context, EVP_CTRL_AEAD_SET_TAG, Int32(tag.count), &tag) == 1 else {
+        guard ccrypto_cipher_ctx_ctrl(cipher.context, EVP_CTRL_AEAD_SET_TAG, Int32(tag.count), &tag) == 1 else {
             throw openSSLFailure("EVP_CIPHER_CTX_ctrl(EVP_CTRL_AEAD_SET_TAG)")
         }
         do {
@@ -134,23 +136,23 @@ private final class Cipher {
     private let encrypting: Bool
 
     init(encrypting: Bool, key: [UInt8], nonce: [UInt8]) throws(CryptoError) {
-        guard let algorithm = EVP_CIPHER_fetch(nil, "AES-256-GCM", nil) else {
+        guard let algorithm = ccrypto_cipher_fetch("AES-256-GCM") else {
             throw openSSLFailure("EVP_CIPHER_fetch(AES-256-GCM)")
         }
-        defer { EVP_CIPHER_free(algorithm) }
-        guard let context = EVP_CIPHER_CTX_new() else { throw openSSLFailure("EVP_CIPHER_CTX_new") }
+        defer { ccrypto_cipher_free(algorithm) }
+        guard let context = ccrypto_cipher_ctx_new() else { throw openSSLFailure("EVP_CIPHER_CTX_new") }
         self.context = context
         self.encrypting = encrypting
         let initialised =
             encrypting
-            ? EVP_EncryptInit_ex2(context, algorithm, key, nonce, nil)
-            : EVP_DecryptInit_ex2(context, algorithm, key, nonce, nil)
+            ? ccrypto_encrypt_init(context, algorithm, key, nonce)
+            : ccrypto_decrypt_init(context, algorithm, key, nonce)
         guard initialised == 1 else {
             throw openSSLFailure(encrypting ? "EVP_EncryptInit_ex2" : "EVP_DecryptInit_ex2")
         }
     }
 
-    deinit { EVP_CIPHER_CTX_free(context) }
+    deinit { ccrypto_cipher_ctx_free(context) }
 
     func authenticate(_ associatedData: [UInt8]) throws(CryptoError) {
         _ = try feed(associatedData, into: nil)
@@ -170,8 +172,8 @@ private final class Cipher {
         var written: Int32 = 0
         let result =
             encrypting
-            ? EVP_EncryptFinal_ex(context, &output, &written)
-            : EVP_DecryptFinal_ex(context, &output, &written)
+            ? ccrypto_encrypt_final(context, &output, &written)
+            : ccrypto_decrypt_final(context, &output, &written)
         guard result == 1 else { throw openSSLFailure(operation) }
         return Array(output.prefix(Int(written)))
     }
@@ -189,8 +191,8 @@ private final class Cipher {
                 let target = output.map { $0 + produced }
                 let result =
                     encrypting
-                    ? EVP_EncryptUpdate(context, target, &written, buffer.baseAddress! + consumed, Int32(slice))
-                    : EVP_DecryptUpdate(context, target, &written, buffer.baseAddress! + consumed, Int32(slice))
+                    ? ccrypto_encrypt_update(context, target, &written, buffer.baseAddress! + consumed, Int32(slice))
+                    : ccrypto_decrypt_update(context, target, &written, buffer.baseAddress! + consumed, Int32(slice))
                 guard result == 1 else { return nil }
                 consumed += slice
                 produced += Int(written)

@@ -14,6 +14,8 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     case authenticationFailed
     /// The random generator could not produce bytes (for example, it could not be seeded).
     case randomGenerationFailed(detail: String)
+    /// libcrypto (OpenSSL 3, loaded on first use) could not be loaded; `detail` says why.
+    case libraryUnavailable(detail: String)
     /// An OpenSSL call failed; `operation` names the call, `detail` carries OpenSSL's error queue.
     case openSSL(operation: String, detail: String)
 
@@ -33,6 +35,8 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
             "authentication failed: the data, the tag or the associated data was altered, or the key is wrong"
         case .randomGenerationFailed(let detail):
             "random byte generation failed: \(detail)"
+        case .libraryUnavailable(let detail):
+            "libcrypto (OpenSSL 3) is unavailable: \(detail); install libssl3"
         case .openSSL(let operation, let detail):
             "openssl call '\(operation)' failed: \(detail)"
         }

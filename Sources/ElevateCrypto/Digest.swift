@@ -1,23 +1,22 @@
-import COpenSSL
+import CCrypto
 
 /// The number of bytes in a SHA-256 digest.
 public let sha256ByteCount = 32
 
 /// Computes the SHA-256 digest of `bytes` with OpenSSL's EVP digest interface.
 ///
-/// Traps only if libcrypto cannot provide SHA-256 at all (a broken installation or allocation failure), which no
-/// input can cause.
-///
 /// - Parameter bytes: The message.
 /// - Returns: The 32-byte digest.
-public func sha256(_ bytes: [UInt8]) -> [UInt8] {
+/// - Throws: ``CryptoError/libraryUnavailable(detail:)`` if libcrypto cannot be loaded,
+///   ``CryptoError/openSSL(operation:detail:)`` if it cannot compute SHA-256 (a broken installation or an
+///   allocation failure), which no input can cause.
+public func sha256(_ bytes: [UInt8]) throws(CryptoError) -> [UInt8] {
+    try requireLibrary()
     var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length: UInt32 = 0
     let succeeded = withNonNullBytes(bytes) { pointer, count in
-        EVP_Digest(pointer, count, &digest, &length, EVP_sha256(), nil) == 1
+        ccrypto_digest_sha256(pointer, count, &digest, &length) == 1
     }
-    guard succeeded, Int(length) == sha256ByteCount else {
-        fatalError("libcrypto cannot compute SHA-256: \(drainOpenSSLErrors())")
-    }
+    guard succeeded, Int(length) == sha256ByteCount else { throw openSSLFailure("EVP_Digest(SHA-256)") }
     return Array(digest.prefix(sha256ByteCount))
 }

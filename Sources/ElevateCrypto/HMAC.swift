@@ -1,4 +1,4 @@
-import COpenSSL
+import CCrypto
 
 /// Computes HMAC-SHA256 of `message` under `key` with OpenSSL's `EVP_MAC` interface.
 ///
@@ -6,24 +6,17 @@ import COpenSSL
 ///   - key: The secret key, of any length (including empty).
 ///   - message: The message to authenticate.
 /// - Returns: The 32-byte authentication code.
-/// - Throws: ``CryptoError/openSSL(operation:detail:)`` if libcrypto cannot provide HMAC or SHA-256.
+/// - Throws: ``CryptoError/openSSL(operation:detail:)`` if libcrypto cannot provide HMAC or SHA-256,
+///   ``CryptoError/libraryUnavailable(detail:)`` if libcrypto cannot be loaded.
 public func hmacSHA256(key: [UInt8], message: [UInt8]) throws(CryptoError) -> [UInt8] {
-    guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { throw openSSLFailure("EVP_MAC_fetch") }
-    defer { EVP_MAC_free(mac) }
-    guard let context = EVP_MAC_CTX_new(mac) else { throw openSSLFailure("EVP_MAC_CTX_new") }
-    defer { EVP_MAC_CTX_free(context) }
+    try requireLibrary()
+    guard let mac = ccrypto_mac_fetch("HMAC") else { throw openSSLFailure("EVP_MAC_fetch") }
+    defer { ccrypto_mac_free(mac) }
+    guard let context = ccrypto_mac_ctx_new(mac) else { throw openSSLFailure("EVP_MAC_CTX_new") }
+    defer { ccrypto_mac_ctx_free(context) }
 
-    // OSSL_PARAM stores the name and value pointers, so both must outlive EVP_MAC_init: keep it inside withCString.
-    let initialised = OSSL_MAC_PARAM_DIGEST.withCString { name in
-        "SHA256".withCString { digest in
-            var parameters = [
-                OSSL_PARAM_construct_utf8_string(name, UnsafeMutablePointer(mutating: digest), 0),
-                OSSL_PARAM_construct_end(),
-            ]
-            return withNonNullBytes(key) { keyPointer, keyCount in
-                EVP_MAC_init(context, keyPointer, keyCount, &parameters) == 1
-            }
-        }
+    let initialised = withNonNullBytes(key) { keyPointer, keyCount in
+        ccrypto_mac_init_digest(context, keyPointer, keyCount, "SHA256") == 1
     }
     guard initialised else { throw openSSLFailure("EVP_MAC_init") }
 
@@ -31,7 +24,7 @@ public func hmacSHA256(key: [UInt8], message: [UInt8]) throws(CryptoError) -> [U
     let updated = withNonNullBytes(message) { pointer, count in
         while offset < count {
             let slice = min(maximumChunk, count - offset)
-            guard EVP_MAC_update(context, pointer + offset, slice) == 1 else { return false }
+            guard ccrypto_mac_update(context, pointer + offset, slice) == 1 else { return false }
             offset += slice
         }
         return true
@@ -40,7 +33,7 @@ public func hmacSHA256(key: [UInt8], message: [UInt8]) throws(CryptoError) -> [U
 
     var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length = 0
-    guard EVP_MAC_final(context, &output, &length, output.count) == 1, length == sha256ByteCount else {
+    guard ccrypto_mac_final(context, &output, &length, output.count) == 1, length == sha256ByteCount else {
         throw openSSLFailure("EVP_MAC_final")
     }
     return Array(output.prefix(length))

@@ -1,18 +1,28 @@
-import COpenSSL
+import CCrypto
 
 /// Drains this thread's OpenSSL error queue into one line, so a later call does not report a stale error.
 func drainOpenSSLErrors() -> String {
     var messages: [String] = []
     while true {
-        let code = ERR_get_error()
+        let code = ccrypto_err_get_error()
         if code == 0 { break }
         var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
+        ccrypto_err_error_string_n(code, &buffer, buffer.count)
         let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         messages.append(String(decoding: bytes, as: UTF8.self))
     }
     return messages.isEmpty ? "no detail from openssl" : messages.joined(separator: "; ")
 }
+
+/// Loads libcrypto on first use (once per process, thread-safe); every public entry point calls this first.
+///
+/// - Throws: ``CryptoError/libraryUnavailable(detail:)`` when libcrypto cannot be loaded.
+func requireLibrary() throws(CryptoError) {
+    if let failure = ccrypto_load() { throw .libraryUnavailable(detail: String(cString: failure)) }
+}
+
+/// Whether libcrypto is mapped into this process yet (it is loaded on the first cryptographic call).
+public var isCryptoLibraryLoaded: Bool { ccrypto_library_is_mapped() != 0 }
 
 func openSSLFailure(_ operation: String) -> CryptoError {
     .openSSL(operation: operation, detail: drainOpenSSLErrors())

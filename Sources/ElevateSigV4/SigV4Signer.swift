@@ -61,9 +61,14 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         let headers = request.headers.filter { !replaced.contains($0.name.lowercased()) } + added
 
         let (canonicalHeaders, signedHeaders) = Self.canonicalHeaders(headers, host: request.host)
-        let payloadHash =
-            headers.first { $0.name.lowercased() == "x-amz-content-sha256" }?.value
-            ?? (request.body.isEmpty ? Self.emptyPayloadHash : lowercaseHex(sha256(request.body)))
+        let payloadHash: String
+        if let given = headers.first(where: { $0.name.lowercased() == "x-amz-content-sha256" })?.value {
+            payloadHash = given
+        } else if request.body.isEmpty {
+            payloadHash = Self.emptyPayloadHash
+        } else {
+            do { payloadHash = lowercaseHex(try sha256(request.body)) } catch { throw .crypto(error) }
+        }
         let canonicalRequest = [
             Self.asciiUppercased(request.method),
             Encoding.percentEncode(Encoding.normalizedPath(request.path), keepSlash: true),
@@ -74,12 +79,13 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         ].joined(separator: "\n")
 
         let credentialScope = "\(timestamp.day)/\(region)/\(service)/aws4_request"
-        let stringToSign = [
-            Self.algorithm, timestamp.dateTime, credentialScope, lowercaseHex(sha256(Array(canonicalRequest.utf8))),
-        ].joined(separator: "\n")
-
         let signature: String
+        let stringToSign: String
         do {
+            stringToSign = [
+                Self.algorithm, timestamp.dateTime, credentialScope,
+                lowercaseHex(try sha256(Array(canonicalRequest.utf8))),
+            ].joined(separator: "\n")
             var key = try hmacSHA256(
                 key: Array("AWS4\(credentials.secretAccessKey)".utf8), message: Array(timestamp.day.utf8))
             for part in [region, service, "aws4_request"] {

@@ -1,3 +1,3 @@
 import ElevateCommands
 
-await Entry.main()
+Entry.start()

@@ -10,7 +10,9 @@ import Testing
 @Suite("entry payload")
 struct EntryCodecTests {
     let now = Date(timeIntervalSince1970: 1_900_000_000.123)
-    let key = CacheKey(profile: "p", steps: [])
+    let key: CacheKey
+
+    init() throws { key = try CacheKey(profile: "p", steps: []) }
 
     @Test("a full entry and a minimal one round-trip")
     func roundTrip() {

@@ -14,7 +14,9 @@ import Testing
 @Suite("file backend", .serialized)
 struct FileBackendTests {
     let now = Date(timeIntervalSince1970: 1_900_000_000)
-    let key = CacheKey(profile: "app-chain", steps: [("fake-source", ["access_key_id": "AKIA1"])])
+    let key: CacheKey
+
+    init() throws { key = try CacheKey(profile: "app-chain", steps: [("fake-source", ["access_key_id": "AKIA1"])]) }
 
     func stored(_ directory: TemporaryDirectory) throws -> (FileBackend, CacheEntry, String) {
         let backend = directory.backend()
@@ -36,7 +38,7 @@ struct FileBackendTests {
         let directory = TemporaryDirectory()
         let (backend, entry, _) = try stored(directory)
         #expect(try backend.load(key) == .found(entry))
-        #expect(try backend.load(CacheKey(profile: "other", steps: [])) == .missing)
+        #expect(try backend.load(try CacheKey(profile: "other", steps: [])) == .missing)
     }
 
     @Test("files are 0600 in 0700 directories, the key is 32 random bytes, and no secret is in plain text")
@@ -88,7 +90,7 @@ struct FileBackendTests {
     func renamed() throws {
         let directory = TemporaryDirectory()
         let (backend, _, path) = try stored(directory)
-        let other = CacheKey(profile: "other", steps: [])
+        let other = try CacheKey(profile: "other", steps: [])
         writeBytes(backend.path(for: other), readBytes(path))
         chmod(backend.path(for: other), 0o600)
         guard case .discarded = try backend.load(other) else {
@@ -239,7 +241,7 @@ struct FileBackendTests {
     func listAndClear() throws {
         let directory = TemporaryDirectory()
         let backend = directory.backend()
-        let other = CacheKey(profile: "other", steps: [])
+        let other = try CacheKey(profile: "other", steps: [])
         #expect(try backend.store(entry(key: key, now: now), under: key) == nil)
         #expect(try backend.store(entry(key: other, now: now, profile: "other"), under: other) == nil)
         writeBytes(directory.cacheDirectory + "/v1-\(String(repeating: "a", count: 64)).session", [1, 2, 3])

@@ -10,7 +10,9 @@ import Testing
 @Suite("refresh margin and settings")
 struct FreshnessTests {
     let now = Date(timeIntervalSince1970: 1_900_000_000)
-    let key = CacheKey(profile: "p", steps: [])
+    let key: CacheKey
+
+    init() throws { key = try CacheKey(profile: "p", steps: []) }
 
     func entry(fetchedMinutesAgo: Double, lifetimeMinutes: Double) -> CacheEntry {
         let fetched = now.addingTimeInterval(-fetchedMinutesAgo * 60)

@@ -10,6 +10,7 @@ struct CryptoErrorTests {
                 == "invalid key length '7': expected 32 bytes")
         #expect(CryptoError.invalidByteCount(-3).description == "invalid byte count '-3': must not be negative")
         #expect(CryptoError.authenticationFailed.description.hasPrefix("authentication failed"))
+        #expect(CryptoError.libraryUnavailable(detail: "x").description.hasPrefix("libcrypto (OpenSSL 3) is unavailable: x"))
         #expect(
             CryptoError.openSSL(operation: "EVP_MAC_init", detail: "x").description
                 == "openssl call 'EVP_MAC_init' failed: x")

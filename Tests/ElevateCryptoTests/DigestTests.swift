@@ -36,17 +36,17 @@ struct DigestTests {
     ]
 
     @Test("sha256 matches the FIPS 180-2 known answers", arguments: vectors)
-    func knownAnswers(vector: Vector) {
-        let digest = sha256(vector.message)
+    func knownAnswers(vector: Vector) throws {
+        let digest = try sha256(vector.message)
         #expect(digest.count == sha256ByteCount)
         #expect(lowercaseHex(digest) == vector.digest)
     }
 
     @Test("sha256 of messages that differ in one bit differ")
-    func oneBitChangesTheDigest() {
+    func oneBitChangesTheDigest() throws {
         var message = utf8("abc")
-        let original = sha256(message)
+        let original = try sha256(message)
         message[0] ^= 0x01
-        #expect(sha256(message) != original)
+        #expect(try sha256(message) != original)
     }
 }

@@ -1,7 +1,8 @@
-"""libcurl and libxml2 (and libsecret) are opened with dlopen only by the runs that need them.
+"""libcurl, libxml2, libsecret and libcrypto are opened with dlopen only by the runs that need them.
 
-SDKs run credential-process before every command; loading libcurl alone costs several milliseconds, so a run that
-makes no request must not map it. LD_DEBUG=files makes the dynamic loader report every library it opens, dlopen
+SDKs run credential-process before every command; loading libcurl alone costs several milliseconds (libcrypto about
+one, plus its first-use initialisation), so a run that makes no request must not map libcurl, and a run that needs
+no cryptography (static keys) must not map libcrypto. LD_DEBUG=files makes the dynamic loader report every library it opens, dlopen
 included, which shows what one real run of the binary loaded.
 """
 
@@ -10,7 +11,7 @@ import subprocess
 from harness import parse_credential_document
 from sts_harness import hop_profiles, seed_chain, write_app_config
 
-HEAVY = ("libcurl", "libxml2", "libsecret")
+HEAVY = ("libcurl", "libxml2", "libsecret", "libcrypto")
 
 
 def opened_libraries(result) -> str:
@@ -43,4 +44,18 @@ def test_a_role_hop_loads_libcurl_and_libxml2_on_demand(sandbox, moto, unique):
     assert result.returncode == 0, result
     libraries = opened_libraries(result)
     assert "libcurl" in libraries and "libxml2" in libraries
+    assert "libcrypto" in libraries, "SigV4 signing loads libcrypto"
     assert "libsecret" not in libraries
+
+
+def test_a_file_cache_hit_loads_libcrypto_but_no_network_library(sandbox, moto, unique):
+    chain = seed_chain(moto, unique, hops=1)
+    write_app_config(sandbox, hop_profiles(chain), chain.user)
+    env = {"AWS_ENDPOINT_URL": moto.url, "AWS_ELEVATE_CACHE": "file"}
+    assert sandbox.run("credential-process", "--profile", "app-chain", env=env).returncode == 0
+    result = sandbox.run("credential-process", "--profile", "app-chain", env={**env, "LD_DEBUG": "files"})
+    assert result.returncode == 0, result
+    libraries = opened_libraries(result)
+    assert "libcrypto" in libraries, "the entry is decrypted with libcrypto, loaded on first use"
+    for library in ("libcurl", "libxml2", "libsecret"):
+        assert library not in libraries, f"a file cache hit loaded {library}"

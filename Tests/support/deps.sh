@@ -11,7 +11,7 @@ venv=${VENV:-$repo_root/.venv}
 requirements=$repo_root/Tests/support/requirements.txt
 
 # Why each package is here:
-#   pkg-config, libssl-dev        build: the COpenSSL system-library target (pkg-config libcrypto)
+#   pkg-config, libssl-dev        build: the OpenSSL headers of the CCrypto target (libcrypto is dlopened)
 #   libcurl4-openssl-dev          build: HTTP to STS and IMDS (the OpenSSL flavour of libcurl)
 #   libxml2-dev                   build: FoundationXML / STS XML responses
 #   libsecret-1-dev               build: the keyring cache (libsecret, pulls glib/gio)

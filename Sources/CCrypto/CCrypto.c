@@ -1,0 +1,245 @@
+#include "CCrypto.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+/* __typeof__ of OpenSSL's own declarations keeps every pointer exactly typed. */
+static __typeof__(OPENSSL_init_crypto) *p_init_crypto;
+static __typeof__(EVP_Digest) *p_digest;
+static __typeof__(EVP_sha256) *p_sha256;
+static __typeof__(EVP_MAC_fetch) *p_mac_fetch;
+static __typeof__(EVP_MAC_free) *p_mac_free;
+static __typeof__(EVP_MAC_CTX_new) *p_mac_ctx_new;
+static __typeof__(EVP_MAC_CTX_free) *p_mac_ctx_free;
+static __typeof__(EVP_MAC_init) *p_mac_init;
+static __typeof__(EVP_MAC_update) *p_mac_update;
+static __typeof__(EVP_MAC_final) *p_mac_final;
+static __typeof__(OSSL_PARAM_construct_utf8_string) *p_param_utf8_string;
+static __typeof__(OSSL_PARAM_construct_end) *p_param_end;
+static __typeof__(EVP_CIPHER_fetch) *p_cipher_fetch;
+static __typeof__(EVP_CIPHER_free) *p_cipher_free;
+static __typeof__(EVP_CIPHER_CTX_new) *p_cipher_ctx_new;
+static __typeof__(EVP_CIPHER_CTX_free) *p_cipher_ctx_free;
+static __typeof__(EVP_CIPHER_CTX_ctrl) *p_cipher_ctx_ctrl;
+static __typeof__(EVP_EncryptInit_ex2) *p_encrypt_init;
+static __typeof__(EVP_DecryptInit_ex2) *p_decrypt_init;
+static __typeof__(EVP_EncryptUpdate) *p_encrypt_update;
+static __typeof__(EVP_DecryptUpdate) *p_decrypt_update;
+static __typeof__(EVP_EncryptFinal_ex) *p_encrypt_final;
+static __typeof__(EVP_DecryptFinal_ex) *p_decrypt_final;
+static __typeof__(RAND_bytes) *p_rand_bytes;
+static __typeof__(ERR_get_error) *p_err_get_error;
+static __typeof__(ERR_error_string_n) *p_err_error_string_n;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static const char *load_error;
+static char load_error_buffer[512];
+static int loaded;
+
+static void fail(const char *what, const char *detail) {
+    snprintf(load_error_buffer, sizeof load_error_buffer, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+    load_error = load_error_buffer;
+}
+
+#define RESOLVE(pointer, name)                                   \
+    do {                                                         \
+        *(void **)(&(pointer)) = dlsym(library, name);           \
+        if ((pointer) == NULL) {                                 \
+            const char *reason = dlerror();                      \
+            fail("libcrypto.so.3 lacks " name, reason);          \
+            return;                                              \
+        }                                                        \
+    } while (0)
+
+static void load(void) {
+    dlerror();
+    /* AWS_ELEVATE_TEST_LIBCRYPTO names another file: only the tests use it, to prove that a missing library fails cleanly. */
+    const char *name = getenv("AWS_ELEVATE_TEST_LIBCRYPTO");
+    if (name == NULL || name[0] == '\0') {
+        name = "libcrypto.so.3";
+    }
+    void *library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (library == NULL) {
+        fail("cannot load libcrypto", dlerror());
+        return;
+    }
+    RESOLVE(p_init_crypto, "OPENSSL_init_crypto");
+    RESOLVE(p_digest, "EVP_Digest");
+    RESOLVE(p_sha256, "EVP_sha256");
+    RESOLVE(p_mac_fetch, "EVP_MAC_fetch");
+    RESOLVE(p_mac_free, "EVP_MAC_free");
+    RESOLVE(p_mac_ctx_new, "EVP_MAC_CTX_new");
+    RESOLVE(p_mac_ctx_free, "EVP_MAC_CTX_free");
+    RESOLVE(p_mac_init, "EVP_MAC_init");
+    RESOLVE(p_mac_update, "EVP_MAC_update");
+    RESOLVE(p_mac_final, "EVP_MAC_final");
+    RESOLVE(p_param_utf8_string, "OSSL_PARAM_construct_utf8_string");
+    RESOLVE(p_param_end, "OSSL_PARAM_construct_end");
+    RESOLVE(p_cipher_fetch, "EVP_CIPHER_fetch");
+    RESOLVE(p_cipher_free, "EVP_CIPHER_free");
+    RESOLVE(p_cipher_ctx_new, "EVP_CIPHER_CTX_new");
+    RESOLVE(p_cipher_ctx_free, "EVP_CIPHER_CTX_free");
+    RESOLVE(p_cipher_ctx_ctrl, "EVP_CIPHER_CTX_ctrl");
+    RESOLVE(p_encrypt_init, "EVP_EncryptInit_ex2");
+    RESOLVE(p_decrypt_init, "EVP_DecryptInit_ex2");
+    RESOLVE(p_encrypt_update, "EVP_EncryptUpdate");
+    RESOLVE(p_decrypt_update, "EVP_DecryptUpdate");
+    RESOLVE(p_encrypt_final, "EVP_EncryptFinal_ex");
+    RESOLVE(p_decrypt_final, "EVP_DecryptFinal_ex");
+    RESOLVE(p_rand_bytes, "RAND_bytes");
+    RESOLVE(p_err_get_error, "ERR_get_error");
+    RESOLVE(p_err_error_string_n, "ERR_error_string_n");
+    /*
+     * Initialise before any other call, so that no later implicit initialisation reads openssl.cnf: this project
+     * uses the built-in default provider only and needs no engine, provider or setting from the config file.
+     * NO_ATEXIT: the process frees nothing at exit (the kernel does), which saves ~0.35 ms on a cache hit.
+     */
+    if (p_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL) != 1) {
+        fail("OPENSSL_init_crypto failed", NULL);
+        return;
+    }
+    /* The library stays loaded for the life of the process. */
+    loaded = 1;
+}
+
+const char *ccrypto_load(void) {
+    pthread_once(&load_once, load);
+    return loaded ? NULL : (load_error ? load_error : "cannot load libcrypto.so.3");
+}
+
+int ccrypto_library_is_mapped(void) {
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (maps == NULL) {
+        return 0;
+    }
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, maps) != NULL) {
+        found = strstr(line, "/libcrypto") != NULL;
+    }
+    fclose(maps);
+    return found;
+}
+
+/* pthread_once publishes the pointers: read them only after it has run. */
+static int ready(void) {
+    pthread_once(&load_once, load);
+    return loaded;
+}
+
+int ccrypto_digest_sha256(const void *data, size_t count, unsigned char *digest, unsigned int *length) {
+    return ready() ? p_digest(data, count, digest, length, p_sha256(), NULL) : 0;
+}
+
+EVP_MAC *ccrypto_mac_fetch(const char *algorithm) {
+    return ready() ? p_mac_fetch(NULL, algorithm, NULL) : NULL;
+}
+
+void ccrypto_mac_free(EVP_MAC *mac) {
+    if (mac != NULL && ready()) {
+        p_mac_free(mac);
+    }
+}
+
+EVP_MAC_CTX *ccrypto_mac_ctx_new(EVP_MAC *mac) {
+    return ready() ? p_mac_ctx_new(mac) : NULL;
+}
+
+void ccrypto_mac_ctx_free(EVP_MAC_CTX *context) {
+    if (context != NULL && ready()) {
+        p_mac_ctx_free(context);
+    }
+}
+
+int ccrypto_mac_init_digest(EVP_MAC_CTX *context, const unsigned char *key, size_t keyCount, const char *digest) {
+    if (!ready()) {
+        return 0;
+    }
+    /* OSSL_PARAM keeps the pointers: both strings outlive the call. */
+    OSSL_PARAM parameters[2] = {
+        p_param_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0),
+        p_param_end(),
+    };
+    return p_mac_init(context, key, keyCount, parameters);
+}
+
+int ccrypto_mac_update(EVP_MAC_CTX *context, const unsigned char *data, size_t count) {
+    return ready() ? p_mac_update(context, data, count) : 0;
+}
+
+int ccrypto_mac_final(EVP_MAC_CTX *context, unsigned char *output, size_t *length, size_t capacity) {
+    return ready() ? p_mac_final(context, output, length, capacity) : 0;
+}
+
+EVP_CIPHER *ccrypto_cipher_fetch(const char *algorithm) {
+    return ready() ? p_cipher_fetch(NULL, algorithm, NULL) : NULL;
+}
+
+void ccrypto_cipher_free(EVP_CIPHER *cipher) {
+    if (cipher != NULL && ready()) {
+        p_cipher_free(cipher);
+    }
+}
+
+EVP_CIPHER_CTX *ccrypto_cipher_ctx_new(void) {
+    return ready() ? p_cipher_ctx_new() : NULL;
+}
+
+void ccrypto_cipher_ctx_free(EVP_CIPHER_CTX *context) {
+    if (context != NULL && ready()) {
+        p_cipher_ctx_free(context);
+    }
+}
+
+int ccrypto_cipher_ctx_ctrl(EVP_CIPHER_CTX *context, int type, int argument, void *pointer) {
+    return ready() ? p_cipher_ctx_ctrl(context, type, argument, pointer) : 0;
+}
+
+int ccrypto_encrypt_init(EVP_CIPHER_CTX *context, const EVP_CIPHER *cipher, const unsigned char *key,
+                         const unsigned char *iv) {
+    return ready() ? p_encrypt_init(context, cipher, key, iv, NULL) : 0;
+}
+
+int ccrypto_decrypt_init(EVP_CIPHER_CTX *context, const EVP_CIPHER *cipher, const unsigned char *key,
+                         const unsigned char *iv) {
+    return ready() ? p_decrypt_init(context, cipher, key, iv, NULL) : 0;
+}
+
+int ccrypto_encrypt_update(EVP_CIPHER_CTX *context, unsigned char *output, int *written, const unsigned char *input,
+                           int count) {
+    return ready() ? p_encrypt_update(context, output, written, input, count) : 0;
+}
+
+int ccrypto_decrypt_update(EVP_CIPHER_CTX *context, unsigned char *output, int *written, const unsigned char *input,
+                           int count) {
+    return ready() ? p_decrypt_update(context, output, written, input, count) : 0;
+}
+
+int ccrypto_encrypt_final(EVP_CIPHER_CTX *context, unsigned char *output, int *written) {
+    return ready() ? p_encrypt_final(context, output, written) : 0;
+}
+
+int ccrypto_decrypt_final(EVP_CIPHER_CTX *context, unsigned char *output, int *written) {
+    return ready() ? p_decrypt_final(context, output, written) : 0;
+}
+
+int ccrypto_rand_bytes(unsigned char *buffer, int count) {
+    return ready() ? p_rand_bytes(buffer, count) : 0;
+}
+
+unsigned long ccrypto_err_get_error(void) {
+    return ready() ? p_err_get_error() : 0;
+}
+
+void ccrypto_err_error_string_n(unsigned long code, char *buffer, size_t capacity) {
+    if (capacity == 0) {
+        return;
+    }
+    if (ready()) {
+        p_err_error_string_n(code, buffer, capacity);
+    } else {
+        buffer[0] = '\0';
+    }
+}
