@@ -151,14 +151,21 @@ let package = Package(
 
         // MARK: Tests
 
+        // Helpers shared by the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+
         .testTarget(
             name: "ElevateCoreTests",
             dependencies: ["ElevateCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ElevateCryptoTests", dependencies: ["ElevateCrypto"], swiftSettings: swiftSettings),
-        .testTarget(name: "ElevateHTTPTests", dependencies: ["ElevateHTTP"], swiftSettings: swiftSettings),
-        .testTarget(name: "ElevateXMLTests", dependencies: ["ElevateXML"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ElevateCryptoTests",
+            dependencies: ["ElevateCrypto", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ElevateHTTPTests", dependencies: ["ElevateHTTP", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ElevateXMLTests", dependencies: ["ElevateXML", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ElevateSigV4Tests",
             dependencies: ["ElevateSigV4", "ElevateCrypto"],

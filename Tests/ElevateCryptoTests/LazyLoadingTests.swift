@@ -1,5 +1,6 @@
 import ElevateCrypto
 import Foundation
+import TestSupport
 import Testing
 
 /// Whether libcrypto is mapped can only be observed in a process where nothing has used cryptography yet, and the

@@ -1,5 +1,6 @@
 import ElevateHTTP
 import Foundation
+import TestSupport
 import Testing
 
 /// Whether libcurl is mapped can only be observed in a process where nothing else has sent a

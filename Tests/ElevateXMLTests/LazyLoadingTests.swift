@@ -1,5 +1,6 @@
 import ElevateXML
 import Foundation
+import TestSupport
 import Testing
 
 /// Whether libxml2 is mapped can only be observed in a process that has not parsed yet, and stderr

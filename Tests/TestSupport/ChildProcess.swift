@@ -1,32 +1,34 @@
 import Foundation
 
-/// Runs one scenario in a fresh copy of this test binary, so that it starts with nothing loaded and
-/// with an environment of its own (a test library override must not leak into parallel tests).
+/// Runs one scenario in a fresh copy of the running test binary, so that it starts with nothing loaded and with an
+/// environment of its own (a variable a scenario needs, such as a proxy, must not leak into parallel tests).
 ///
 /// The child runs only the tests matching `filter`; the scenario test there is enabled by
 /// `ELEVATE_CHILD_SCENARIO` and writes facts, one per line, to `ELEVATE_CHILD_REPORT`.
-enum ChildProcess {
-    struct Result {
-        let status: Int32
-        let output: String
-        let report: [String]
+public enum ChildProcess {
+    public struct Result: Sendable {
+        public let status: Int32
+        public let output: String
+        public let report: [String]
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    static var scenario: String? { ProcessInfo.processInfo.environment["ELEVATE_CHILD_SCENARIO"] }
+    /// The scenario this process was started for, `nil` in the parent.
+    public static var scenario: String? { ProcessInfo.processInfo.environment["ELEVATE_CHILD_SCENARIO"] }
 
     /// Writes the child's report; used by the scenario test inside the child.
-    static func writeReport(_ lines: [String]) throws {
+    public static func writeReport(_ lines: [String]) throws {
         guard let path = ProcessInfo.processInfo.environment["ELEVATE_CHILD_REPORT"] else {
             throw Failure(description: "ELEVATE_CHILD_REPORT is not set")
         }
         try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path))
     }
 
-    static func run(
+    /// Runs the tests matching `filter` in a child with `scenario` set, the proxy variables removed and `extra` added.
+    public static func run(
         scenario: String,
         filter: String,
         environment extra: [String: String] = [:],
