@@ -72,7 +72,7 @@ def test_a_session_token_reaches_moto_through_credential_process(sandbox, moto, 
 
 
 def test_a_wrong_secret_shows_motos_signature_error_to_the_user(sandbox, moto, user):
-    write_app_profiles(sandbox, user.access_key_id, user.secret_access_key[:-1] + "X")
+    write_app_profiles(sandbox, user.access_key_id, user.secret_access_key + "-wrong")
     result = aws_cli(sandbox, moto, "sts", "get-caller-identity", "--profile", "app")
     assert result.returncode != 0, result
     assert result.stdout == b"", result
@@ -80,7 +80,7 @@ def test_a_wrong_secret_shows_motos_signature_error_to_the_user(sandbox, moto, u
 
 
 def test_boto3_raises_motos_signature_error_for_a_wrong_secret(sandbox, moto, user):
-    write_app_profiles(sandbox, user.access_key_id, user.secret_access_key[:-1] + "X")
+    write_app_profiles(sandbox, user.access_key_id, user.secret_access_key + "-wrong")
     result = boto3_caller_identity(sandbox, moto)
     assert result.returncode != 0, result
     assert "SignatureDoesNotMatch" in result.err, result

@@ -107,7 +107,8 @@ call_sts_with_the_aws_cli() {
 
 show_a_rejected_signature() {
     stage "6. The STS really checks: the same chain with a wrong secret is refused"
-    sed -i -E 's/^(aws_secret_access_key = .*).$/\1X/' "$AWS_SHARED_CREDENTIALS_FILE"
+    # Appending keeps it wrong whatever the secret ends with (replacing its last character by X did not, once in 62).
+    sed -i -E 's/^(aws_secret_access_key = .*)$/\1-wrong/' "$AWS_SHARED_CREDENTIALS_FILE"
     if run "$aws" sts get-caller-identity --profile app --output table 2>&1; then
         echo "demo: a wrong secret was accepted: the STS emulator is not checking signatures" >&2
         exit 1
