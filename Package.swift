@@ -19,17 +19,20 @@ let package = Package(
     targets: [
         // MARK: System libraries
 
+        // The dlopen plumbing the four loaders below share (open, resolve, error text, /proc/self/maps); links nothing.
+        .target(name: "CLazyLibrary", path: "Sources/CLazyLibrary"),
+
         // OpenSSL's libcrypto (hashing, HMAC, AES-GCM, random bytes), loaded with dlopen on first use like libcurl,
         // so that a run without cryptography never maps it. Needs only the headers of libssl-dev (make deps).
-        .target(name: "CCrypto", path: "Sources/CCrypto"),
+        .target(name: "CCrypto", dependencies: ["CLazyLibrary"], path: "Sources/CCrypto"),
 
         // libcurl, loaded with dlopen on first use so that a cache hit never maps it (needs only its headers).
-        .target(name: "CCurl", path: "Sources/CCurl"),
+        .target(name: "CCurl", dependencies: ["CLazyLibrary"], path: "Sources/CCurl"),
         // libxml2's reader API, loaded with dlopen on first use like libcurl.
-        .target(name: "CXML2", path: "Sources/CXML2"),
+        .target(name: "CXML2", dependencies: ["CLazyLibrary"], path: "Sources/CXML2"),
 
         // libsecret (Secret Service), loaded with dlopen on first use like libcurl.
-        .target(name: "CSecret", path: "Sources/CSecret"),
+        .target(name: "CSecret", dependencies: ["CLazyLibrary"], path: "Sources/CSecret"),
 
         // MARK: Core
 

@@ -1,10 +1,10 @@
 #define CURL_DISABLE_TYPECHECK 1
 #include "CCurl.h"
 
+#include "CLazyLibrary.h"
+
 #include <dlfcn.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <string.h>
 
 /* __typeof__ of the header's own declarations keeps every pointer exactly typed, variadic ones included. */
 static __typeof__(curl_global_init) *p_global_init;
@@ -19,30 +19,13 @@ static __typeof__(curl_slist_free_all) *p_slist_free_all;
 static __typeof__(curl_version_info) *p_version_info;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static const char *load_error;
-static char load_error_buffer[512];
+static struct lazy_library library = LAZY_LIBRARY_INIT("libcurl.so.4");
 static int loaded;
 
-static void fail(const char *what, const char *detail) {
-    snprintf(load_error_buffer, sizeof load_error_buffer, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
-    load_error = load_error_buffer;
-}
-
-#define RESOLVE(pointer, name)                                   \
-    do {                                                         \
-        *(void **)(&(pointer)) = dlsym(library, name);           \
-        if ((pointer) == NULL) {                                 \
-            const char *reason = dlerror();                      \
-            fail("libcurl.so.4 lacks " name, reason);            \
-            return;                                              \
-        }                                                        \
-    } while (0)
+#define RESOLVE(pointer, name) do { if (!lazy_library_resolve(&library, name, (void **)&(pointer))) return; } while (0)
 
 static void load(void) {
-    dlerror();
-    void *library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (library == NULL) {
-        fail("cannot load libcurl.so.4", dlerror());
+    if (!lazy_library_open(&library, RTLD_NOW | RTLD_LOCAL)) {
         return;
     }
     RESOLVE(p_global_init, "curl_global_init");
@@ -58,7 +41,7 @@ static void load(void) {
     /* curl_global_init is not thread-safe before 7.84: running it inside pthread_once makes it so. */
     CURLcode code = p_global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK) {
-        fail("curl_global_init failed", p_easy_strerror(code));
+        lazy_library_fail(&library, "curl_global_init failed", p_easy_strerror(code));
         return;
     }
     /* The library stays loaded for the life of the process: libcurl cannot be unloaded safely. */
@@ -67,21 +50,12 @@ static void load(void) {
 
 const char *ccurl_load(void) {
     pthread_once(&load_once, load);
-    return loaded ? NULL : (load_error ? load_error : "cannot load libcurl.so.4");
+    const char *error = lazy_library_error(&library);
+    return loaded ? NULL : (error ? error : "cannot load libcurl.so.4");
 }
 
 int ccurl_library_is_mapped(void) {
-    FILE *maps = fopen("/proc/self/maps", "re");
-    if (maps == NULL) {
-        return 0;
-    }
-    char line[4096];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, maps) != NULL) {
-        found = strstr(line, "/libcurl") != NULL;
-    }
-    fclose(maps);
-    return found;
+    return lazy_library_is_mapped("/libcurl");
 }
 
 /* pthread_once publishes the pointers: read them only after it has run. */

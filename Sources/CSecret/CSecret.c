@@ -1,5 +1,7 @@
 #include "CSecret.h"
 
+#include "CLazyLibrary.h"
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -207,115 +209,90 @@ const char *const *csecret_schema_attribute_names(void) {
 /* ---- Loading. ---- */
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static const char *load_error;
-static char load_error_buffer[512];
+static struct lazy_library secret = LAZY_LIBRARY_INIT("libsecret-1.so.0");
+static struct lazy_library glib = LAZY_LIBRARY_INIT("libglib-2.0.so.0");
+static struct lazy_library gobject = LAZY_LIBRARY_INIT("libgobject-2.0.so.0");
+static struct lazy_library gio = LAZY_LIBRARY_INIT("libgio-2.0.so.0");
 static int loaded;
 
-static void fail(const char *what, const char *detail) {
-    snprintf(load_error_buffer, sizeof load_error_buffer, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
-    load_error = load_error_buffer;
-}
-
-static void *open_library(const char *name) {
-    void *library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-    if (library == NULL) {
-        char what[128];
-        snprintf(what, sizeof what, "cannot load %s", name);
-        fail(what, dlerror());
-    }
-    return library;
-}
-
-#define RESOLVE(library, file, pointer, name)                    \
-    do {                                                         \
-        *(void **)(&(pointer)) = dlsym(library, name);           \
-        if ((pointer) == NULL) {                                 \
-            const char *reason = dlerror();                      \
-            fail(file " lacks " name, reason);                   \
-            return;                                              \
-        }                                                        \
-    } while (0)
+#define RESOLVE(library, pointer, name) \
+    do { if (!lazy_library_resolve(&(library), name, (void **)&(pointer))) return; } while (0)
 
 static void load(void) {
-    dlerror();
     /* libsecret first: it brings in the glib, gobject and gio it was built against; the later dlopens only
        take handles on those. The libraries stay loaded for the life of the process (glib cannot be unloaded). */
-    void *secret = open_library("libsecret-1.so.0");
-    if (secret == NULL) {
+    const int flags = RTLD_NOW | RTLD_LOCAL;
+    if (!lazy_library_open(&secret, flags) || !lazy_library_open(&glib, flags) || !lazy_library_open(&gobject, flags)
+        || !lazy_library_open(&gio, flags)) {
         return;
     }
-    void *glib = open_library("libglib-2.0.so.0");
-    void *gobject = glib ? open_library("libgobject-2.0.so.0") : NULL;
-    void *gio = gobject ? open_library("libgio-2.0.so.0") : NULL;
-    if (gio == NULL) {
-        return;
-    }
-    RESOLVE(glib, "libglib-2.0.so.0", p_free, "g_free");
-    RESOLVE(glib, "libglib-2.0.so.0", p_error_free, "g_error_free");
-    RESOLVE(glib, "libglib-2.0.so.0", p_utf8_validate, "g_utf8_validate");
-    RESOLVE(glib, "libglib-2.0.so.0", p_str_hash, "g_str_hash");
-    RESOLVE(glib, "libglib-2.0.so.0", p_str_equal, "g_str_equal");
-    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_new, "g_hash_table_new");
-    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_insert, "g_hash_table_insert");
-    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_lookup, "g_hash_table_lookup");
-    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_get_keys, "g_hash_table_get_keys");
-    RESOLVE(glib, "libglib-2.0.so.0", p_hash_table_unref, "g_hash_table_unref");
-    RESOLVE(glib, "libglib-2.0.so.0", p_list_free, "g_list_free");
-    RESOLVE(glib, "libglib-2.0.so.0", p_list_free_full, "g_list_free_full");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_string, "g_variant_new_string");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_tuple, "g_variant_new_tuple");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_get_child_value, "g_variant_get_child_value");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_get_boolean, "g_variant_get_boolean");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_unref, "g_variant_unref");
-    RESOLVE(gobject, "libgobject-2.0.so.0", p_object_unref, "g_object_unref");
-    RESOLVE(gio, "libgio-2.0.so.0", p_cancellable_new, "g_cancellable_new");
-    RESOLVE(gio, "libgio-2.0.so.0", p_cancellable_cancel, "g_cancellable_cancel");
-    RESOLVE(gio, "libgio-2.0.so.0", p_bus_get_sync, "g_bus_get_sync");
-    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_connection_set_exit_on_close, "g_dbus_connection_set_exit_on_close");
-    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_connection_call, "g_dbus_connection_call");
-    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_error_get_remote_error, "g_dbus_error_get_remote_error");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_dict_entry, "g_variant_new_dict_entry");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_array, "g_variant_new_array");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_variant, "g_variant_new_variant");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_object_path, "g_variant_new_object_path");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_new_objv, "g_variant_new_objv");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_n_children, "g_variant_n_children");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_get_string, "g_variant_get_string");
-    RESOLVE(glib, "libglib-2.0.so.0", p_variant_get_fixed_array, "g_variant_get_fixed_array");
-    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_connection_call_sync, "g_dbus_connection_call_sync");
-    RESOLVE(gio, "libgio-2.0.so.0", p_dbus_proxy_get_object_path, "g_dbus_proxy_get_object_path");
-    RESOLVE(secret, "libsecret-1.so.0", p_service_get_sync, "secret_service_get_sync");
-    RESOLVE(secret, "libsecret-1.so.0", p_service_search_sync, "secret_service_search_sync");
-    RESOLVE(secret, "libsecret-1.so.0", p_collection_for_alias_sync, "secret_collection_for_alias_sync");
-    RESOLVE(secret, "libsecret-1.so.0", p_collection_get_locked, "secret_collection_get_locked");
-    RESOLVE(secret, "libsecret-1.so.0", p_item_create_sync, "secret_item_create_sync");
-    RESOLVE(secret, "libsecret-1.so.0", p_item_delete_sync, "secret_item_delete_sync");
-    RESOLVE(secret, "libsecret-1.so.0", p_item_get_locked, "secret_item_get_locked");
-    RESOLVE(secret, "libsecret-1.so.0", p_item_get_secret, "secret_item_get_secret");
-    RESOLVE(secret, "libsecret-1.so.0", p_item_get_attributes, "secret_item_get_attributes");
-    RESOLVE(secret, "libsecret-1.so.0", p_value_new, "secret_value_new");
-    RESOLVE(secret, "libsecret-1.so.0", p_value_get, "secret_value_get");
-    RESOLVE(secret, "libsecret-1.so.0", p_value_unref, "secret_value_unref");
+    RESOLVE(glib, p_free, "g_free");
+    RESOLVE(glib, p_error_free, "g_error_free");
+    RESOLVE(glib, p_utf8_validate, "g_utf8_validate");
+    RESOLVE(glib, p_str_hash, "g_str_hash");
+    RESOLVE(glib, p_str_equal, "g_str_equal");
+    RESOLVE(glib, p_hash_table_new, "g_hash_table_new");
+    RESOLVE(glib, p_hash_table_insert, "g_hash_table_insert");
+    RESOLVE(glib, p_hash_table_lookup, "g_hash_table_lookup");
+    RESOLVE(glib, p_hash_table_get_keys, "g_hash_table_get_keys");
+    RESOLVE(glib, p_hash_table_unref, "g_hash_table_unref");
+    RESOLVE(glib, p_list_free, "g_list_free");
+    RESOLVE(glib, p_list_free_full, "g_list_free_full");
+    RESOLVE(glib, p_variant_new_string, "g_variant_new_string");
+    RESOLVE(glib, p_variant_new_tuple, "g_variant_new_tuple");
+    RESOLVE(glib, p_variant_get_child_value, "g_variant_get_child_value");
+    RESOLVE(glib, p_variant_get_boolean, "g_variant_get_boolean");
+    RESOLVE(glib, p_variant_unref, "g_variant_unref");
+    RESOLVE(gobject, p_object_unref, "g_object_unref");
+    RESOLVE(gio, p_cancellable_new, "g_cancellable_new");
+    RESOLVE(gio, p_cancellable_cancel, "g_cancellable_cancel");
+    RESOLVE(gio, p_bus_get_sync, "g_bus_get_sync");
+    RESOLVE(gio, p_dbus_connection_set_exit_on_close, "g_dbus_connection_set_exit_on_close");
+    RESOLVE(gio, p_dbus_connection_call, "g_dbus_connection_call");
+    RESOLVE(gio, p_dbus_error_get_remote_error, "g_dbus_error_get_remote_error");
+    RESOLVE(glib, p_variant_new_dict_entry, "g_variant_new_dict_entry");
+    RESOLVE(glib, p_variant_new_array, "g_variant_new_array");
+    RESOLVE(glib, p_variant_new_variant, "g_variant_new_variant");
+    RESOLVE(glib, p_variant_new_object_path, "g_variant_new_object_path");
+    RESOLVE(glib, p_variant_new_objv, "g_variant_new_objv");
+    RESOLVE(glib, p_variant_n_children, "g_variant_n_children");
+    RESOLVE(glib, p_variant_get_string, "g_variant_get_string");
+    RESOLVE(glib, p_variant_get_fixed_array, "g_variant_get_fixed_array");
+    RESOLVE(gio, p_dbus_connection_call_sync, "g_dbus_connection_call_sync");
+    RESOLVE(gio, p_dbus_proxy_get_object_path, "g_dbus_proxy_get_object_path");
+    RESOLVE(secret, p_service_get_sync, "secret_service_get_sync");
+    RESOLVE(secret, p_service_search_sync, "secret_service_search_sync");
+    RESOLVE(secret, p_collection_for_alias_sync, "secret_collection_for_alias_sync");
+    RESOLVE(secret, p_collection_get_locked, "secret_collection_get_locked");
+    RESOLVE(secret, p_item_create_sync, "secret_item_create_sync");
+    RESOLVE(secret, p_item_delete_sync, "secret_item_delete_sync");
+    RESOLVE(secret, p_item_get_locked, "secret_item_get_locked");
+    RESOLVE(secret, p_item_get_secret, "secret_item_get_secret");
+    RESOLVE(secret, p_item_get_attributes, "secret_item_get_attributes");
+    RESOLVE(secret, p_value_new, "secret_value_new");
+    RESOLVE(secret, p_value_get, "secret_value_get");
+    RESOLVE(secret, p_value_unref, "secret_value_unref");
     loaded = 1;
 }
 
 const char *csecret_load(void) {
     pthread_once(&load_once, load);
-    return loaded ? NULL : (load_error ? load_error : "cannot load libsecret-1.so.0");
+    if (loaded) {
+        return NULL;
+    }
+    /* Only the library that failed holds an error: the loading stops at the first one. */
+    const struct lazy_library *libraries[] = { &secret, &glib, &gobject, &gio };
+    for (size_t index = 0; index < sizeof libraries / sizeof libraries[0]; index++) {
+        const char *error = lazy_library_error(libraries[index]);
+        if (error != NULL) {
+            return error;
+        }
+    }
+    return "cannot load libsecret-1.so.0";
 }
 
 int csecret_library_is_mapped(void) {
-    FILE *maps = fopen("/proc/self/maps", "re");
-    if (maps == NULL) {
-        return 0;
-    }
-    char line[4096];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, maps) != NULL) {
-        found = strstr(line, "/libsecret-1.so") != NULL;
-    }
-    fclose(maps);
-    return found;
+    return lazy_library_is_mapped("/libsecret-1.so");
 }
 
 /* pthread_once publishes the pointers: read them only after it has run. */

@@ -1,9 +1,9 @@
 #include "CXML2.h"
 
+#include "CLazyLibrary.h"
+
 #include <dlfcn.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <string.h>
 
 typedef unsigned char xmlChar;
 typedef cxml2_reader *xmlTextReaderPtr;
@@ -23,30 +23,13 @@ static int (*p_get_parser_line_number)(xmlTextReaderPtr reader);
 static void (*p_free_text_reader)(xmlTextReaderPtr reader);
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static const char *load_error;
-static char load_error_buffer[512];
+static struct lazy_library library = LAZY_LIBRARY_INIT("libxml2.so.2");
 static int loaded;
 
-static void fail(const char *what, const char *detail) {
-    snprintf(load_error_buffer, sizeof load_error_buffer, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
-    load_error = load_error_buffer;
-}
-
-#define RESOLVE(pointer, name)                                   \
-    do {                                                         \
-        *(void **)(&(pointer)) = dlsym(library, name);           \
-        if ((pointer) == NULL) {                                 \
-            const char *reason = dlerror();                      \
-            fail("libxml2.so.2 lacks " name, reason);            \
-            return;                                              \
-        }                                                        \
-    } while (0)
+#define RESOLVE(pointer, name) do { if (!lazy_library_resolve(&library, name, (void **)&(pointer))) return; } while (0)
 
 static void load(void) {
-    dlerror();
-    void *library = dlopen("libxml2.so.2", RTLD_NOW | RTLD_LOCAL);
-    if (library == NULL) {
-        fail("cannot load libxml2.so.2", dlerror());
+    if (!lazy_library_open(&library, RTLD_NOW | RTLD_LOCAL)) {
         return;
     }
     RESOLVE(p_init_parser, "xmlInitParser");
@@ -67,21 +50,12 @@ static void load(void) {
 
 const char *cxml2_load(void) {
     pthread_once(&load_once, load);
-    return loaded ? NULL : (load_error ? load_error : "cannot load libxml2.so.2");
+    const char *error = lazy_library_error(&library);
+    return loaded ? NULL : (error ? error : "cannot load libxml2.so.2");
 }
 
 int cxml2_library_is_mapped(void) {
-    FILE *maps = fopen("/proc/self/maps", "re");
-    if (maps == NULL) {
-        return 0;
-    }
-    char line[4096];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, maps) != NULL) {
-        found = strstr(line, "/libxml2.so") != NULL;
-    }
-    fclose(maps);
-    return found;
+    return lazy_library_is_mapped("/libxml2.so");
 }
 
 static int ready(void) {
