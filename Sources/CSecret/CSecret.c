@@ -713,10 +713,11 @@ csecret_status csecret_lookup(const csecret_attribute *attributes, size_t count,
     return status;
 }
 
-csecret_status csecret_clear(const csecret_attribute *attributes, size_t count, size_t *removed,
-                             csecret_cancellable *cancellable, char **error) {
-    *error = NULL;
-    *removed = 0;
+/* Connects and searches our items matching `attributes`. On CSECRET_OK the caller owns `*service` and `*found`. */
+static csecret_status search_ours(const csecret_attribute *attributes, size_t count, GCancellable *cancel,
+                                  SecretService **service, GList **found, char **error) {
+    *service = NULL;
+    *found = NULL;
     if (!ready()) {
         return not_loaded(error);
     }
@@ -725,26 +726,41 @@ csecret_status csecret_clear(const csecret_attribute *attributes, size_t count, 
     if (status != CSECRET_OK) {
         return status;
     }
-    GCancellable *cancel = (GCancellable *)cancellable;
-    SecretService *service = NULL;
-    status = connect_service(cancel, &service, error);
+    status = connect_service(cancel, service, error);
     if (status == CSECRET_OK) {
         GError *gerror = NULL;
-        GList *found = p_service_search_sync(service, &schema, table, SECRET_SEARCH_ALL, cancel, &gerror);
+        *found = p_service_search_sync(*service, &schema, table, SECRET_SEARCH_ALL, cancel, &gerror);
         if (gerror != NULL) {
             status = take_gerror(error, gerror, "cannot search the keyring");
-        } else {
-            size_t locked = 0;
-            status = delete_unlocked(found, cancel, removed, &locked, error);
-            if (status == CSECRET_OK && locked > 0) {
-                *error = strdup("matching items are in a locked collection");
-                status = CSECRET_LOCKED;
-            }
+            p_list_free_full(*found, p_object_unref);
+            *found = NULL;
+            p_object_unref(*service);
+            *service = NULL;
         }
-        p_list_free_full(found, p_object_unref);
-        p_object_unref(service);
     }
     p_hash_table_unref(table);
+    return status;
+}
+
+csecret_status csecret_clear(const csecret_attribute *attributes, size_t count, size_t *removed,
+                             csecret_cancellable *cancellable, char **error) {
+    *error = NULL;
+    *removed = 0;
+    GCancellable *cancel = (GCancellable *)cancellable;
+    SecretService *service = NULL;
+    GList *found = NULL;
+    csecret_status status = search_ours(attributes, count, cancel, &service, &found, error);
+    if (status != CSECRET_OK) {
+        return status;
+    }
+    size_t locked = 0;
+    status = delete_unlocked(found, cancel, removed, &locked, error);
+    if (status == CSECRET_OK && locked > 0) {
+        *error = strdup("matching items are in a locked collection");
+        status = CSECRET_LOCKED;
+    }
+    p_list_free_full(found, p_object_unref);
+    p_object_unref(service);
     return status;
 }
 
@@ -781,58 +797,44 @@ csecret_status csecret_search(const csecret_attribute *attributes, size_t count,
                               csecret_cancellable *cancellable, char **error) {
     *error = NULL;
     *items = NULL;
-    if (!ready()) {
-        return not_loaded(error);
-    }
-    GHashTable *table = NULL;
-    csecret_status status = attribute_table(attributes, count, &table, error);
+    SecretService *service = NULL;
+    GList *found = NULL;
+    csecret_status status = search_ours(attributes, count, (GCancellable *)cancellable, &service, &found, error);
     if (status != CSECRET_OK) {
         return status;
     }
-    GCancellable *cancel = (GCancellable *)cancellable;
-    SecretService *service = NULL;
-    status = connect_service(cancel, &service, error);
-    if (status == CSECRET_OK) {
-        GError *gerror = NULL;
-        GList *found = p_service_search_sync(service, &schema, table, SECRET_SEARCH_ALL, cancel, &gerror);
-        if (gerror != NULL) {
-            status = take_gerror(error, gerror, "cannot search the keyring");
-        } else {
-            size_t total = 0;
-            for (GList *node = found; node != NULL; node = node->next) {
-                total++;
-            }
-            csecret_item_list *list = calloc(1, sizeof *list);
-            if (list != NULL) {
-                list->items = calloc(total ? total : 1, sizeof(csecret_attribute_set));
-            }
-            if (list == NULL || list->items == NULL) {
-                free(list);
-                list = NULL;
-                status = CSECRET_FAILED;
-                *error = strdup("out of memory");
-            }
-            for (GList *node = found; list != NULL && node != NULL; node = node->next) {
-                GHashTable *item_attributes = p_item_get_attributes(node->data);
-                if (item_attributes == NULL) {
-                    continue;
-                }
-                int ok = copy_attributes(item_attributes, &list->items[list->count]);
-                list->count++;
-                p_hash_table_unref(item_attributes);
-                if (!ok) {
-                    csecret_free_items(list);
-                    list = NULL;
-                    status = CSECRET_FAILED;
-                    *error = strdup("out of memory");
-                }
-            }
-            *items = list;
-        }
-        p_list_free_full(found, p_object_unref);
-        p_object_unref(service);
+    size_t total = 0;
+    for (GList *node = found; node != NULL; node = node->next) {
+        total++;
     }
-    p_hash_table_unref(table);
+    csecret_item_list *list = calloc(1, sizeof *list);
+    if (list != NULL) {
+        list->items = calloc(total ? total : 1, sizeof(csecret_attribute_set));
+    }
+    if (list == NULL || list->items == NULL) {
+        free(list);
+        list = NULL;
+        status = CSECRET_FAILED;
+        *error = strdup("out of memory");
+    }
+    for (GList *node = found; list != NULL && node != NULL; node = node->next) {
+        GHashTable *item_attributes = p_item_get_attributes(node->data);
+        if (item_attributes == NULL) {
+            continue;
+        }
+        int ok = copy_attributes(item_attributes, &list->items[list->count]);
+        list->count++;
+        p_hash_table_unref(item_attributes);
+        if (!ok) {
+            csecret_free_items(list);
+            list = NULL;
+            status = CSECRET_FAILED;
+            *error = strdup("out of memory");
+        }
+    }
+    *items = list;
+    p_list_free_full(found, p_object_unref);
+    p_object_unref(service);
     return status;
 }
 
