@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* __typeof__ of OpenSSL's own declarations keeps every pointer exactly typed. */
 static __typeof__(OPENSSL_init_crypto) *p_init_crypto;
@@ -41,9 +42,10 @@ static int loaded;
 #define RESOLVE(pointer, name) do { if (!lazy_library_resolve(&library, name, (void **)&(pointer))) return; } while (0)
 
 static void load(void) {
-    /* AWS_ELEVATE_TEST_LIBCRYPTO names another file: only the tests use it, to prove that a missing library fails cleanly. */
+    /* AWS_ELEVATE_TEST_LIBCRYPTO names another library: only the tests use it, to prove that a missing library fails
+     * cleanly. A bare name only, searched like any library, so it opens nothing LD_LIBRARY_PATH could not already. */
     const char *name = getenv("AWS_ELEVATE_TEST_LIBCRYPTO");
-    if (name != NULL && name[0] != '\0') {
+    if (name != NULL && name[0] != '\0' && strchr(name, '/') == NULL) {
         library.soname = name;
     }
     if (!lazy_library_open(&library, RTLD_NOW | RTLD_LOCAL)) {
