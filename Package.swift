@@ -198,6 +198,7 @@ let package = Package(
             dependencies: [
                 "ElevateCache", "ElevateCore", "ElevateCrypto",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -211,13 +212,18 @@ let package = Package(
             dependencies: [
                 "AssumeRoleElevation", "ElevateCore", "ElevateSTS", "ElevateHTTP",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             path: "plugins/assume-role/Tests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IMDSSourceTests",
-            dependencies: ["IMDSSource", "ElevateCore"],
+            dependencies: [
+                "IMDSSource", "ElevateCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             path: "plugins/imds/Tests",
             swiftSettings: swiftSettings
         ),

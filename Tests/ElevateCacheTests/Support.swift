@@ -8,6 +8,7 @@ import Foundation
 #endif
 import ElevateCache
 import ElevateCore
+import InMemoryLogging
 import Logging
 import Synchronization
 
@@ -68,34 +69,19 @@ func writeBytes(_ path: String, _ bytes: [UInt8]) {
     fclose(file)
 }
 
-/// Log lines captured by a test.
+/// Log lines captured by a test, at debug level.
 final class LogRecorder: Sendable {
-    private let storage = Mutex<[(Logger.Level, String)]>([])
+    private let handler = InMemoryLogHandler()
 
-    var lines: [(level: Logger.Level, message: String)] { storage.withLock { $0.map { ($0.0, $0.1) } } }
+    var lines: [(level: Logger.Level, message: String)] { handler.entries.map { ($0.level, "\($0.message)") } }
     var warnings: [String] { lines.filter { $0.level == .warning }.map(\.message) }
     var debugText: String { lines.map(\.message).joined(separator: "\n") }
 
-    func append(_ level: Logger.Level, _ message: String) {
-        storage.withLock { $0.append((level, message)) }
-    }
-
     var logger: Logger {
-        Logger(label: "test") { _ in Handler(recorder: self) }
-    }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .debug
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            recorder.append(event.level, "\(event.message)")
+        Logger(label: "test") { [handler] _ in
+            var debug = handler
+            debug.logLevel = .debug
+            return debug
         }
     }
 }

@@ -24,17 +24,7 @@ private struct SuffixElevation: ElevationPlugin {
     }
 }
 
-private let context = RunContext(environment: [:], logger: Logger(label: "test") { _ in SwallowingLogHandler() })
-
-private struct SwallowingLogHandler: LogHandler {
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-    func log(event: LogEvent) {}
-}
+private let context = RunContext(environment: [:], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
 
 @Suite("Plugin registry")
 struct PluginRegistryTests {

@@ -2,33 +2,25 @@ import Foundation
 import ElevateCore
 import ElevateHTTP
 import ElevateSTS
+import InMemoryLogging
 import Logging
 import Synchronization
 
 @testable import AssumeRoleElevation
 
-/// Collects log messages.
+/// Collects log messages at every level.
 final class LogRecorder: Sendable {
-    let lines = Mutex<[String]>([])
+    private let handler = InMemoryLogHandler()
 
     var logger: Logger {
-        Logger(label: "test") { _ in Handler(recorder: self) }
-    }
-
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { nil }
-            set {}
-        }
-        func log(event: LogEvent) {
-            recorder.lines.withLock { $0.append("\(event.message)") }
+        Logger(label: "test") { [handler] _ in
+            var all = handler
+            all.logLevel = .trace
+            return all
         }
     }
+
+    var text: String { handler.entries.map { "\($0.message)" }.joined(separator: "\n") }
 }
 
 /// Answers every request with the same response and records the requests.

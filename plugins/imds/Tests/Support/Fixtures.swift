@@ -1,31 +1,22 @@
 import ElevateCore
 import Foundation
 import IMDSSource
+import InMemoryLogging
 import Logging
 
-/// The log lines of one run, captured at debug level.
-final class LogLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
+/// The log lines of one run, captured at debug level as `level: message`.
+final class LogLines: Sendable {
+    private let handler = InMemoryLogHandler()
 
-    var lines: [String] { lock.withLock { stored } }
+    var lines: [String] { handler.entries.map { "\($0.level): \($0.message)" } }
     var text: String { lines.joined(separator: "\n") }
 
-    func append(_ line: String) { lock.withLock { stored.append(line) } }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let sink: LogLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .debug
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        sink.append("\(event.level): \(event.message)")
+    var logger: Logger {
+        Logger(label: "test") { [handler] _ in
+            var debug = handler
+            debug.logLevel = .debug
+            return debug
+        }
     }
 }
 
@@ -47,7 +38,7 @@ func runSource(
     env.merge(environment) { $1 }
     let context = RunContext(
         environment: env,
-        logger: Logger(label: "test") { _ in CapturingLogHandler(sink: logs) }
+        logger: logs.logger
     )
     return try await IMDSSource().credentials(for: Step(plugin: "imds", profile: profile), context: context)
 }
