@@ -40,6 +40,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from loopback_server import serve
+
 INSTANCE_ID = "i-0123456789abcdef0"
 REGION = "us-east-1"
 TOKEN_PATH = "/latest/api/token"
@@ -212,25 +214,7 @@ def main():
     parser.add_argument("--exit-with-stdin", action="store_true")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write(str(port))
-        import os
-        os.replace(args.port_file + ".tmp", args.port_file)
-    print(f"listening on {port}", flush=True)
-    if args.exit_with_stdin:
-        def watch():
-            while sys.stdin.buffer.read(4096):
-                pass
-            server.shutdown()
-        threading.Thread(target=watch, daemon=True).start()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve(server, exit_with_stdin=args.exit_with_stdin, port_file=args.port_file)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from loopback_server import serve
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer",
               "transfer-encoding", "upgrade"}
@@ -158,19 +160,7 @@ def main():
         parser.error("--upstream must be a loopback URL")
     STATE.upstream = args.upstream
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    print(f"listening on {server.server_address[1]}", flush=True)
-    if args.exit_with_stdin:
-        def watch():
-            while sys.stdin.buffer.read(4096):
-                pass
-            server.shutdown()
-        threading.Thread(target=watch, daemon=True).start()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve(server, exit_with_stdin=args.exit_with_stdin)
 
 
 if __name__ == "__main__":
