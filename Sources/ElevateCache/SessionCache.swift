@@ -71,17 +71,11 @@ public struct SessionCache: Sendable {
             log.debug("cache: backend file (\(settings.modeSource)=file)")
             return try await run.serve(from: file, firstLookup: nil, fetch: fetch)
         case .keyring:
-            let store = KeyringBackend(keyring: keyring())
-            let lookup = try store.load(key)
-            if let served = run.freshHit(lookup, backend: store, why: "\(settings.modeSource)=keyring") {
-                return served
-            }
-            switch store.keyring.availability() {
-            case .available:
-                log.debug("cache: backend keyring (\(settings.modeSource)=keyring)")
-                return try await run.serve(from: store, firstLookup: lookup, fetch: fetch)
-            case .unavailable(let reason):
-                return try await run.serveUncached(
+            return try await run.throughKeyring(
+                keyring(), hit: "\(settings.modeSource)=keyring", chosen: "\(settings.modeSource)=keyring",
+                fetch: fetch
+            ) { reason in
+                try await run.serveUncached(
                     backend: "keyring", reason: "the keyring cannot serve: \(reason)", fetch: fetch)
             }
         case .auto:
@@ -92,16 +86,9 @@ public struct SessionCache: Sendable {
             }
             // A keyring lookup never prompts, and without a session bus it answers at once, loading nothing:
             // it comes before the availability check, which would cost a second round trip on every hit.
-            let store = KeyringBackend(keyring: keyring())
-            let lookup = try store.load(key)
-            if let served = run.freshHit(lookup, backend: store, why: "auto: found in the keyring") {
-                return served
-            }
-            switch store.keyring.availability() {
-            case .available:
-                log.debug("cache: backend keyring (auto: a Secret Service can serve)")
-                return try await run.serve(from: store, firstLookup: lookup, fetch: fetch)
-            case .unavailable(let reason):
+            return try await run.throughKeyring(
+                keyring(), hit: "auto: found in the keyring", chosen: "auto: a Secret Service can serve", fetch: fetch
+            ) { reason in
                 log.debug("cache: backend file (auto: the keyring cannot serve: \(reason))")
                 return try await run.serve(from: file, firstLookup: fileLookup, fetch: fetch)
             }
@@ -229,6 +216,29 @@ struct CachedRun {
         log.debug(
             "cache: hit (\(backend.name)): \(entry.credentials), \(formatRemaining(left)) left, refresh margin \(formatRemaining(margin))")
         return entry.credentials
+    }
+
+    /// Serves from `keyring`: a fresh entry there, else a fetch stored there when it can serve; otherwise what
+    /// `unavailable` does with the reason. `hit` and `chosen` say why, for the debug lines.
+    func throughKeyring(
+        _ keyring: any KeyringStore,
+        hit: String,
+        chosen: String,
+        fetch: () async throws -> Credentials,
+        unavailable: (String) async throws -> Credentials
+    ) async throws -> Credentials {
+        let store = KeyringBackend(keyring: keyring)
+        let lookup = try store.load(key)
+        if let served = freshHit(lookup, backend: store, why: hit) {
+            return served
+        }
+        switch keyring.availability() {
+        case .available:
+            log.debug("cache: backend keyring (\(chosen))")
+            return try await serve(from: store, firstLookup: lookup, fetch: fetch)
+        case .unavailable(let reason):
+            return try await unavailable(reason)
+        }
     }
 
     func serveUncached(backend: String, reason: String, fetch: () async throws -> Credentials) async throws
