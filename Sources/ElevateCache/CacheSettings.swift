@@ -58,8 +58,8 @@ public struct CacheSettings: Sendable, Equatable {
     /// Throws ``CacheError/invalidSetting(name:value:expected:)`` for a mode or margin that cannot be used.
     public init(environment: [String: String], profile: Profile?) throws(CacheError) {
         func setting(_ variable: String, _ key: String?) -> (text: String, name: String)? {
-            if let text = environment[variable].map(trimmed), !text.isEmpty { return (text, variable) }
-            if let key, let profile, let text = profile[key].map(trimmed), !text.isEmpty {
+            if let text = environment[variable].map(trimmingWhitespace), !text.isEmpty { return (text, variable) }
+            if let key, let profile, let text = profile[key].map(trimmingWhitespace), !text.isEmpty {
                 return (text, "\(key) in profile '\(profile.name)'")
             }
             return nil
@@ -108,8 +108,4 @@ private func homeDirectory(_ environment: [String: String]) -> String? {
     guard getpwuid_r(geteuid(), &entry, &buffer, buffer.count, &result) == 0, result != nil, let dir = entry.pw_dir
     else { return nil }
     return absolute(String(cString: dir))
-}
-
-func trimmed(_ text: String) -> String {
-    String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
 }

@@ -33,8 +33,9 @@ enum INIParser {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .notUTF8(FileLocation(path: path, line: firstInvalidLine(bytes)))
         }
-        let scalars = Array(text.unicodeScalars)
-        var state = ParseState(path: path)
+        let source = SourceText(utf8: bytes, text: text)
+        let scalars = source.scalars
+        var state = ParseState(path: path, source: source)
         var number = 0
         var start = 0
         var index = 0
@@ -43,14 +44,14 @@ enum INIParser {
             let scalar = scalars[index]
             if scalar == "\n" || scalar == "\r" {
                 number += 1
-                try state.consume(scalars[start..<index], number: number)
+                try state.consume(start..<index, number: number)
                 if scalar == "\r", index + 1 < scalars.count, scalars[index + 1] == "\n" { index += 1 }
                 start = index + 1
             }
             index += 1
         }
         if start < scalars.count {
-            try state.consume(scalars[start...], number: number + 1)
+            try state.consume(start..<scalars.count, number: number + 1)
         }
         return try state.finish()
     }
@@ -82,6 +83,44 @@ enum INIParser {
     }
 }
 
+/// A file's text as Unicode scalars (Python indexes code points), with a way back to its UTF-8 bytes: a range of
+/// scalars becomes a `String` by copying bytes, not by encoding scalar after scalar.
+private struct SourceText {
+    let scalars: [Unicode.Scalar]
+    private let utf8: [UInt8]
+    /// The byte offset of every scalar and of the end; nil when every scalar is one byte (ASCII text).
+    private let offsets: [Int]?
+
+    init(utf8: [UInt8], text: String) {
+        self.utf8 = utf8
+        scalars = Array(text.unicodeScalars)
+        if scalars.count == utf8.count {
+            offsets = nil
+        } else {
+            var offsets: [Int] = []
+            offsets.reserveCapacity(scalars.count + 1)
+            var offset = 0
+            for scalar in scalars {
+                offsets.append(offset)
+                offset += UTF8.width(scalar)
+            }
+            offsets.append(offset)
+            self.offsets = offsets
+        }
+    }
+
+    func string(_ range: Range<Int>) -> String {
+        let lower = offsets?[range.lowerBound] ?? range.lowerBound
+        let upper = offsets?[range.upperBound] ?? range.upperBound
+        return String(decoding: utf8[lower..<upper], as: UTF8.self)
+    }
+
+    /// `str.strip()` of the range, as bounds.
+    func stripped(_ range: Range<Int>) -> Range<Int> {
+        PythonText.strippedBounds(scalars[range])
+    }
+}
+
 private struct RawOption {
     var key: String
     var line: Int
@@ -92,13 +131,9 @@ private struct RawOption {
 private struct RawSection {
     var name: String
     var line: Int
-    var order: [ExactString] = []
-    var options: [ExactString: RawOption] = [:]
-}
-
-private struct SectionKey: Hashable {
-    var section: ExactString
-    var key: ExactString
+    /// Exact keys (``PythonText/exactKey(_:)``) in file order.
+    var order: [String] = []
+    var options: [String: RawOption] = [:]
 }
 
 private struct ParseState {
@@ -110,21 +145,24 @@ private struct ParseState {
     static let defaultSectionName = "DEFAULT"
 
     let path: String
+    let source: SourceText
     var sections: [RawSection] = []
-    var sectionIndex: [ExactString: Int] = [:]
+    var sectionIndex: [String: Int] = [:]
     var defaults = RawSection(name: ParseState.defaultSectionName, line: 0)
     var current: Target?
-    var currentName: ExactString?
-    var currentOption: ExactString?
+    var currentName: String?
+    var currentOption: String?
     var indentLevel = 0
     var pendingEmptyLines = 0
-    var addedKeys: Set<SectionKey> = []
 
-    init(path: String) { self.path = path }
+    init(path: String, source: SourceText) {
+        self.path = path
+        self.source = source
+    }
 
-    mutating func consume(_ line: ArraySlice<Unicode.Scalar>, number: Int) throws(ConfigError) {
-        let value = line[PythonText.strippedBounds(line)]
-        if let first = value.first, first == "#" || first == ";" {
+    mutating func consume(_ line: Range<Int>, number: Int) throws(ConfigError) {
+        let value = source.stripped(line)
+        if let first = value.first.map({ source.scalars[$0] }), first == "#" || first == ";" {
             return
         }
         if value.isEmpty {
@@ -133,17 +171,17 @@ private struct ParseState {
             if current != nil, currentOption != nil { pendingEmptyLines += 1 }
             return
         }
-        let indent = value.startIndex - line.startIndex
+        let indent = value.lowerBound - line.lowerBound
         if current != nil, let option = currentOption, indent > indentLevel {
             for _ in 0..<pendingEmptyLines { appendPiece("", line: number, to: option) }
             pendingEmptyLines = 0
-            appendPiece(String(String.UnicodeScalarView(value)), line: number, to: option)
+            appendPiece(source.string(value), line: number, to: option)
             return
         }
         pendingEmptyLines = 0
         indentLevel = indent
         let location = FileLocation(path: path, line: number)
-        if let header = Self.sectionHeader(value) {
+        if let header = sectionHeader(value) {
             try openSection(header, location: location)
         } else if current == nil {
             throw .lineBeforeSection(location)
@@ -153,15 +191,16 @@ private struct ParseState {
     }
 
     /// `\[(?P<header>.+)\]` matched at the start: everything up to the last `]`, at least one character.
-    static func sectionHeader(_ value: ArraySlice<Unicode.Scalar>) -> String? {
-        guard value.first == "[", let close = value.lastIndex(of: "]"), close - value.startIndex >= 2 else {
+    func sectionHeader(_ value: Range<Int>) -> String? {
+        let scalars = source.scalars[value]
+        guard scalars.first == "[", let close = scalars.lastIndex(of: "]"), close - value.lowerBound >= 2 else {
             return nil
         }
-        return String(String.UnicodeScalarView(value[(value.startIndex + 1)..<close]))
+        return source.string((value.lowerBound + 1)..<close)
     }
 
     mutating func openSection(_ name: String, location: FileLocation) throws(ConfigError) {
-        let key = ExactString(name)
+        let key = PythonText.exactKey(name)
         if sectionIndex[key] != nil {
             throw .duplicateSection(location, section: name)
         }
@@ -173,23 +212,25 @@ private struct ParseState {
             sectionIndex[key] = sections.count - 1
             current = .section(sections.count - 1)
         }
-        currentName = key
+        currentName = name
         currentOption = nil
     }
 
-    mutating func addOption(_ value: ArraySlice<Unicode.Scalar>, location: FileLocation) throws(ConfigError) {
+    mutating func addOption(_ value: Range<Int>, location: FileLocation) throws(ConfigError) {
         // The first '=' or ':' splits the line, so ':' in an ARN after '=' stays in the value.
-        guard let delimiter = value.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+        guard let delimiter = source.scalars[value].firstIndex(where: { $0 == "=" || $0 == ":" }) else {
             throw .missingDelimiter(location)
         }
-        guard delimiter > value.startIndex else { throw .emptyKey(location) }
-        let key = PythonText.lower(PythonText.rstrip(value[value.startIndex..<delimiter]))
-        let text = PythonText.strip(value[(delimiter + 1)..<value.endIndex])
-        let exactKey = ExactString(key)
+        guard delimiter > value.lowerBound else { throw .emptyKey(location) }
+        let key = PythonText.lower(source.string(source.stripped(value.lowerBound..<delimiter)))
+        let text = source.string(source.stripped((delimiter + 1)..<value.upperBound))
+        let exactKey = PythonText.exactKey(key)
         guard let sectionName = currentName else { return }
-        guard addedKeys.insert(SectionKey(section: sectionName, key: exactKey)).inserted else {
-            throw .duplicateKey(location, section: sectionName.text, key: key)
-        }
+        // Section names are unique, except [DEFAULT], whose blocks all land in one RawSection: so a key already in
+        // the current section is a key repeated in the same section, as configparser counts it.
+        var repeated = false
+        modifyCurrent { section in repeated = section.options[exactKey] != nil }
+        if repeated { throw .duplicateKey(location, section: sectionName, key: key) }
         let option = RawOption(key: key, line: location.line, pieces: [(text, location.line)])
         modifyCurrent { section in
             section.order.append(exactKey)
@@ -198,7 +239,7 @@ private struct ParseState {
         currentOption = exactKey
     }
 
-    mutating func appendPiece(_ text: String, line: Int, to option: ExactString) {
+    mutating func appendPiece(_ text: String, line: Int, to option: String) {
         modifyCurrent { section in
             section.options[option]?.pieces.append((text, line))
         }
@@ -224,7 +265,7 @@ private struct ParseState {
                 entries.append(try entry(section.options[key]!))
             }
             let own = Set(section.order)
-            entries += defaultEntries.filter { !own.contains(ExactString($0.key)) }
+            entries += defaultEntries.filter { !own.contains(PythonText.exactKey($0.key)) }
             result.append(INIDocument.Section(name: section.name, line: section.line, entries: entries))
         }
         return INIDocument(sections: result)
@@ -233,7 +274,11 @@ private struct ParseState {
     /// Joins the lines of a value as configparser does, then splits a value that starts with a line break into
     /// a sub-section as botocore's `_parse_nested` does (only `=` separates there, and later keys win).
     func entry(_ option: RawOption) throws(ConfigError) -> INIDocument.Entry {
-        let joined = PythonText.rstrip(option.pieces.map(\.text).joined(separator: "\n").unicodeScalars)
+        // Each piece is already stripped, so a one-line value (nearly all of them) is its own join.
+        let joined =
+            option.pieces.count == 1
+            ? option.pieces[0].text
+            : PythonText.rstrip(option.pieces.map(\.text).joined(separator: "\n").unicodeScalars)
         guard joined.unicodeScalars.first == "\n" else {
             return INIDocument.Entry(key: option.key, value: .plain(joined), line: option.line)
         }

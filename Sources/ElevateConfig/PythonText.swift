@@ -62,6 +62,9 @@ enum PythonText {
     /// `str.lower()`: the full Unicode lower-case mapping, with Greek capital sigma becoming final sigma at the end
     /// of a word (Swift's `lowercased()` has no such context rule).
     static func lower(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
         let scalars = Array(text.unicodeScalars)
         var result = ""
         for (index, scalar) in scalars.enumerated() {
@@ -86,24 +89,20 @@ enum PythonText {
     /// Compares two strings scalar by scalar, as Python does; Swift's `==` treats canonically equivalent
     /// spellings (`é` and `e` + combining acute) as equal.
     static func same(_ a: String, _ b: String) -> Bool {
-        a.unicodeScalars.elementsEqual(b.unicodeScalars)
+        // Equal scalar sequences are exactly equal UTF-8 byte sequences.
+        a.utf8.elementsEqual(b.utf8)
+    }
+
+    /// A dictionary key that tells strings apart scalar by scalar, as Python's `str` keys do (Swift's `==` treats
+    /// canonically equivalent spellings as one key). ASCII text is its own key, so the usual file costs nothing;
+    /// other text becomes U+FFFF followed by its scalar values in hex, which no ASCII key can equal.
+    static func exactKey(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
+        return "\u{FFFF}" + text.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: " ")
     }
 
     /// `str.startswith(prefix)` on code points.
     static func hasPrefix(_ text: String, _ prefix: String) -> Bool {
         text.unicodeScalars.starts(with: prefix.unicodeScalars)
-    }
-}
-
-/// A string compared and hashed scalar by scalar, as Python compares `str` (see ``PythonText/same(_:_:)``).
-struct ExactString: Hashable {
-    var text: String
-
-    init(_ text: String) { self.text = text }
-
-    static func == (a: ExactString, b: ExactString) -> Bool { PythonText.same(a.text, b.text) }
-
-    func hash(into hasher: inout Hasher) {
-        for scalar in text.unicodeScalars { hasher.combine(scalar.value) }
     }
 }

@@ -72,11 +72,23 @@ public enum AES256GCM {
         nonce suppliedNonce: [UInt8]? = nil,
         authenticating associatedData: [UInt8] = []
     ) throws(CryptoError) -> SealedBox {
+        try requireLibrary()
+        return try seal(plaintext, key: key, nonce: suppliedNonce, authenticating: associatedData,
+                        implementation: .preferred())
+    }
+
+    static func seal(
+        _ plaintext: [UInt8],
+        key: [UInt8],
+        nonce suppliedNonce: [UInt8]?,
+        authenticating associatedData: [UInt8],
+        implementation: Implementation
+    ) throws(CryptoError) -> SealedBox {
         let nonce: [UInt8]
         if let suppliedNonce { nonce = suppliedNonce } else { nonce = try randomBytes(count: nonceByteCount) }
         try validate(key: key, nonce: nonce)
         try requireLibrary()
-        let cipher = try Cipher(encrypting: true, key: key, nonce: nonce)
+        let cipher = try Cipher(encrypting: true, key: key, nonce: nonce, implementation: implementation)
         try cipher.authenticate(associatedData)
         var ciphertext = try cipher.update(plaintext)
         ciphertext += try cipher.finish(operation: "EVP_EncryptFinal_ex")
@@ -101,9 +113,19 @@ public enum AES256GCM {
         key: [UInt8],
         authenticating associatedData: [UInt8] = []
     ) throws(CryptoError) -> [UInt8] {
+        try requireLibrary()
+        return try open(box, key: key, authenticating: associatedData, implementation: .preferred())
+    }
+
+    static func open(
+        _ box: SealedBox,
+        key: [UInt8],
+        authenticating associatedData: [UInt8],
+        implementation: Implementation
+    ) throws(CryptoError) -> [UInt8] {
         try validate(key: key, nonce: box.nonce)
         try requireLibrary()
-        let cipher = try Cipher(encrypting: false, key: key, nonce: box.nonce)
+        let cipher = try Cipher(encrypting: false, key: key, nonce: box.nonce, implementation: implementation)
         try cipher.authenticate(associatedData)
         var plaintext = try cipher.update(box.ciphertext)
         var tag = box.tag
@@ -135,11 +157,23 @@ private final class Cipher {
     let context: OpaquePointer
     private let encrypting: Bool
 
-    init(encrypting: Bool, key: [UInt8], nonce: [UInt8]) throws(CryptoError) {
-        guard let algorithm = ccrypto_cipher_fetch("AES-256-GCM") else {
-            throw openSSLFailure("EVP_CIPHER_fetch(AES-256-GCM)")
+    init(encrypting: Bool, key: [UInt8], nonce: [UInt8], implementation: Implementation) throws(CryptoError) {
+        let algorithm: OpaquePointer
+        var fetched: OpaquePointer?
+        defer { ccrypto_cipher_free(fetched) }
+        switch implementation {
+        case .direct:
+            guard let direct = ccrypto_direct_aes_256_gcm() else {
+                throw openSSLFailure("EVP_CIPHER_meth_dup(EVP_aes_256_gcm())")
+            }
+            algorithm = direct
+        case .provider:
+            guard let provided = ccrypto_cipher_fetch("AES-256-GCM") else {
+                throw openSSLFailure("EVP_CIPHER_fetch(AES-256-GCM)")
+            }
+            fetched = provided
+            algorithm = provided
         }
-        defer { ccrypto_cipher_free(algorithm) }
         guard let context = ccrypto_cipher_ctx_new() else { throw openSSLFailure("EVP_CIPHER_CTX_new") }
         self.context = context
         self.encrypting = encrypting

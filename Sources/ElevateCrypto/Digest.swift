@@ -3,7 +3,8 @@ import CCrypto
 /// The number of bytes in a SHA-256 digest.
 public let sha256ByteCount = 32
 
-/// Computes the SHA-256 digest of `bytes` with OpenSSL's EVP digest interface.
+/// Computes the SHA-256 digest of `bytes` with OpenSSL (its direct implementation when it has one, else the EVP
+/// digest interface).
 ///
 /// - Parameter bytes: The message.
 /// - Returns: The 32-byte digest.
@@ -12,10 +13,15 @@ public let sha256ByteCount = 32
 ///   allocation failure), which no input can cause.
 public func sha256(_ bytes: [UInt8]) throws(CryptoError) -> [UInt8] {
     try requireLibrary()
+    return try sha256(bytes, implementation: .preferred())
+}
+
+func sha256(_ bytes: [UInt8], implementation: Implementation) throws(CryptoError) -> [UInt8] {
+    try requireLibrary()
     var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length: UInt32 = 0
     let succeeded = withNonNullBytes(bytes) { pointer, count in
-        ccrypto_digest_sha256(pointer, count, &digest, &length) == 1
+        ccrypto_digest_sha256(pointer, count, &digest, &length, implementation == .direct ? 1 : 0) == 1
     }
     guard succeeded, Int(length) == sha256ByteCount else { throw openSSLFailure("EVP_Digest(SHA-256)") }
     return Array(digest.prefix(sha256ByteCount))

@@ -199,6 +199,24 @@ struct PythonTextTests {
         #expect(PythonText.lower("AWS_Region") == "aws_region")
     }
 
+    @Test("canonically equivalent spellings are different sections and keys, as Python's str keys are")
+    func exactKeys() throws {
+        // "é" precomposed (U+00E9) and decomposed ("e" + U+0301): one key to Swift's ==, two to configparser.
+        let document = try INIParser.parse(
+            Array("[s\u{E9}]\nk\u{E9} = 1\nke\u{301} = 2\n[se\u{301}]\nx = 3\n".utf8), path: "config")
+        #expect(document.sections.map { Array($0.name.unicodeScalars) } == [
+            Array("s\u{E9}".unicodeScalars), Array("se\u{301}".unicodeScalars),
+        ])
+        #expect(document.sections[0].entries.map { Array($0.key.unicodeScalars) } == [
+            Array("k\u{E9}".unicodeScalars), Array("ke\u{301}".unicodeScalars),
+        ])
+        #expect(PythonText.exactKey("abc") == "abc")
+        #expect(PythonText.exactKey("\u{E9}") != PythonText.exactKey("e\u{301}"))
+        #expect(throws: ConfigError.self) {
+            try INIParser.parse(Array("[s]\nk\u{E9} = 1\nK\u{C9} = 2\n".utf8), path: "config")
+        }
+    }
+
     @Test("splitlines knows Python's extra line boundaries")
     func splitLines() {
         #expect(PythonText.splitLines("a\u{1C}b\u{85}c\r\nd\re") == ["a", "b", "c", "d", "e"])

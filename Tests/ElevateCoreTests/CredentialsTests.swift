@@ -30,6 +30,16 @@ struct CredentialsTests {
         #expect(Timestamp.format(Date(timeIntervalSince1970: 1_800_000_000.75)) == "2027-01-15T08:00:00Z")
     }
 
+    @Test("timestamps read back to the whole second, and match Foundation's ISO 8601 format", arguments: [
+        0.0, -1, 951_782_400, 951_868_799.999, 1_709_164_800, 4_102_444_799, 253_402_300_799, -2_208_988_800,
+    ] + (0..<200).map { _ in Double.random(in: -2_208_988_800...253_402_300_799) })
+    func formatMatchesFoundation(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        let text = Timestamp.format(date)
+        #expect(text == date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt)))
+        #expect(Timestamp.parse(text)?.timeIntervalSince1970 == seconds.rounded(.down))
+    }
+
     @Test("RFC 3339 timestamps parse with fractions and offsets", arguments: [
         ("2027-01-15T08:00:00Z", 1_800_000_000.0),
         ("2027-01-15T08:00:00.000Z", 1_800_000_000.0),

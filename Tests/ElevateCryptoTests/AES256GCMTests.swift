@@ -1,4 +1,4 @@
-import ElevateCrypto
+@testable import ElevateCrypto
 import Testing
 
 @Suite("AES-256-GCM")
@@ -64,6 +64,39 @@ struct AES256GCMTests {
             box, key: bytes(hex: vector.key), authenticating: bytes(hex: vector.associatedData)
         )
         #expect(lowercaseHex(plaintext) == vector.plaintext)
+    }
+
+    @Test("both of OpenSSL's routes give the McGrew-Viega known answers", arguments: vectors, Implementation.allCases)
+    func knownAnswersByRoute(vector: Vector, implementation: Implementation) throws {
+        let key = try bytes(hex: vector.key)
+        let associatedData = try bytes(hex: vector.associatedData)
+        let box = try AES256GCM.seal(
+            bytes(hex: vector.plaintext), key: key, nonce: bytes(hex: vector.nonce), authenticating: associatedData,
+            implementation: implementation
+        )
+        #expect(lowercaseHex(box.ciphertext) == vector.ciphertext)
+        #expect(lowercaseHex(box.tag) == vector.tag)
+        let plaintext = try AES256GCM.open(box, key: key, authenticating: associatedData, implementation: implementation)
+        #expect(lowercaseHex(plaintext) == vector.plaintext)
+    }
+
+    @Test("what one route seals the other opens, and both refuse a forged tag", arguments: [0, 17, 4096])
+    func routesInteroperate(length: Int) throws {
+        let key = try randomBytes(count: AES256GCM.keyByteCount)
+        let plaintext = try randomBytes(count: length)
+        let associatedData = utf8("v1-entry")
+        for (sealer, opener) in [(Implementation.direct, Implementation.provider), (.provider, .direct)] {
+            let box = try AES256GCM.seal(
+                plaintext, key: key, nonce: nil, authenticating: associatedData, implementation: sealer
+            )
+            #expect(try AES256GCM.open(box, key: key, authenticating: associatedData, implementation: opener) == plaintext)
+            var tag = box.tag
+            tag[0] ^= 0x80
+            let forged = try AES256GCM.SealedBox(nonce: box.nonce, ciphertext: box.ciphertext, tag: tag)
+            #expect(throws: CryptoError.authenticationFailed) {
+                try AES256GCM.open(forged, key: key, authenticating: associatedData, implementation: opener)
+            }
+        }
     }
 
     @Test("seal then open returns the plaintext", arguments: [0, 1, 15, 16, 17, 1000, 1 << 20])

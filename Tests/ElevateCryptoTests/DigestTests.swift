@@ -1,4 +1,4 @@
-import ElevateCrypto
+@testable import ElevateCrypto
 import Testing
 
 @Suite("SHA-256")
@@ -40,6 +40,20 @@ struct DigestTests {
         let digest = try sha256(vector.message)
         #expect(digest.count == sha256ByteCount)
         #expect(lowercaseHex(digest) == vector.digest)
+    }
+
+    @Test(
+        "both of OpenSSL's routes give the FIPS 180-2 known answers",
+        arguments: vectors, Implementation.allCases
+    )
+    func knownAnswersByRoute(vector: Vector, implementation: Implementation) throws {
+        #expect(lowercaseHex(try sha256(vector.message, implementation: implementation)) == vector.digest)
+    }
+
+    @Test("the direct route serves when libcrypto has it (Debian's does): a cache hit skips the provider set-up")
+    func directRouteIsPreferred() throws {
+        _ = try sha256([])
+        #expect(Implementation.preferred() == .direct)
     }
 
     @Test("sha256 of messages that differ in one bit differ")

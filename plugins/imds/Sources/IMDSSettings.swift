@@ -219,7 +219,7 @@ private struct Lookup {
     var profile: Profile
 
     func value(env: String, key: String?) throws(IMDSSourceError) -> Setting? {
-        if let text = environment[env].map(trimmed), !text.isEmpty {
+        if let text = environment[env].map(trimmingWhitespace), !text.isEmpty {
             return Setting(text: text, name: env)
         }
         guard let key else { return nil }
@@ -227,14 +227,9 @@ private struct Lookup {
         if profile.sections[key] != nil {
             throw .invalidSetting(name: name, value: "", expected: "a plain value, not a sub-section")
         }
-        if let text = profile[key].map(trimmed), !text.isEmpty {
+        if let text = profile[key].map(trimmingWhitespace), !text.isEmpty {
             return Setting(text: text, name: name)
         }
         return nil
     }
-}
-
-/// `text` without leading and trailing white space.
-func trimmed(_ text: String) -> String {
-    String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
 }

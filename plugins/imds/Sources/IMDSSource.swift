@@ -76,7 +76,7 @@ private func readMachineId(_ path: String) -> String? {
         guard n > 0 else { break }
         count += n
     }
-    let line = trimmed(String(decoding: buffer.prefix(count).prefix { $0 != 0x0A }, as: UTF8.self))
+    let line = trimmingWhitespace(String(decoding: buffer.prefix(count).prefix { $0 != 0x0A }, as: UTF8.self))
     return line.isEmpty ? nil : line
 }
 
@@ -151,7 +151,7 @@ private struct Exchange {
         let reason: String
         switch send(request, path: tokenPath) {
         case .success(let response) where response.status == 200:
-            let token = trimmed(String(decoding: response.body, as: UTF8.self))
+            let token = trimmingWhitespace(String(decoding: response.body, as: UTF8.self))
             // The token goes into a header: only visible ASCII can be sent back safely.
             guard !token.isEmpty, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 throw .invalidResponse(endpoint: endpoint, path: tokenPath, detail: "an empty or malformed token")
@@ -256,7 +256,7 @@ private struct Exchange {
     func roleName(_ listing: HTTPResponse) throws(IMDSSourceError) -> String {
         guard listing.status == 200 else { throw .noRole(endpoint: endpoint) }
         let text = String(decoding: listing.body, as: UTF8.self)
-        let first = trimmed(String(text.split(whereSeparator: \.isNewline).first ?? ""))
+        let first = trimmingWhitespace(String(text.split(whereSeparator: \.isNewline).first ?? ""))
         guard !first.isEmpty else { throw .noRole(endpoint: endpoint) }
         guard first.count <= 64, first.unicodeScalars.allSatisfy(isRoleNameScalar) else {
             throw .invalidResponse(endpoint: endpoint, path: rolesPath, detail: "\(quoted(first)), not a role name")
@@ -305,7 +305,7 @@ private struct Exchange {
             context.logger.debug("imds: '\(path)' is not available (status \(response.status))")
             return nil
         }
-        let value = trimmed(String(decoding: response.body, as: UTF8.self))
+        let value = trimmingWhitespace(String(decoding: response.body, as: UTF8.self))
         guard (1...64).contains(value.utf8.count),
               value.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || isAlphanumeric($0) })
         else {

@@ -1,0 +1,14 @@
+import ElevateCore
+import Testing
+
+@Suite("Text helpers")
+struct TextTests {
+    @Test("white space is trimmed at both ends only", arguments: [
+        ("", ""), ("   ", ""), ("file", "file"), ("  file\t", "file"), ("\r\nkeyring\n", "keyring"),
+        ("a b", "a b"), ("\u{00A0}none\u{2003}", "none"), ("\u{3000}\u{FEFF}x", "\u{FEFF}x"),
+        ("é ", "é"), (" e\u{301}", "e\u{301}"), ("\u{0B}\u{0C}15\u{85}", "15"),
+    ])
+    func trimming(text: String, expected: String) {
+        #expect(trimmingWhitespace(text).unicodeScalars.elementsEqual(expected.unicodeScalars))
+    }
+}
