@@ -1,6 +1,8 @@
 /* OpenSSL 3 marks the direct (pre-provider) entry points deprecated; they stay in every libcrypto.so.3 built with
  * the deprecated API, which is the norm, and are optional here. */
 #define OPENSSL_SUPPRESS_DEPRECATED
+/* For RTLD_DEEPBIND. */
+#define _GNU_SOURCE
 
 #include "CCrypto.h"
 
@@ -61,7 +63,14 @@ static void load(void) {
     if (name != NULL && name[0] != '\0' && strchr(name, '/') == NULL) {
         library.soname = name;
     }
-    if (!lazy_library_open(&library, RTLD_NOW | RTLD_LOCAL)) {
+    /*
+     * libcrypto is built BIND_NOW, so dlopen resolves its ~4,000 symbol references at once, and most of them name
+     * libcrypto's own functions. RTLD_DEEPBIND looks in libcrypto (and its one dependency, libc) first instead of
+     * first walking this executable's 3,000 exported symbols and libstdc++'s: 1.2M fewer instructions per cache hit.
+     * Safe here because nothing crosses the boundary by symbol: we never free what libcrypto allocated or the
+     * reverse, and libcrypto needs nothing from the executable.
+     */
+    if (!lazy_library_open(&library, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)) {
         return;
     }
     RESOLVE(p_init_crypto, "OPENSSL_init_crypto");

@@ -3,6 +3,7 @@
 #include "CLazyLibrary.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,10 @@ typedef long gssize;
 typedef uint32_t GQuark;
 
 typedef struct _GHashTable GHashTable;
+typedef struct _GChecksum GChecksum;
+typedef unsigned char guint8;
+typedef unsigned char guchar;
+typedef enum { G_CHECKSUM_MD5, G_CHECKSUM_SHA1, G_CHECKSUM_SHA256, G_CHECKSUM_SHA512, G_CHECKSUM_SHA384 } GChecksumType;
 typedef struct _GCancellable GCancellable;
 typedef struct _GVariant GVariant;
 typedef struct _GVariantType GVariantType;
@@ -109,6 +114,10 @@ typedef enum {
 
 /* glib */
 static void (*p_free)(gpointer mem);
+static GChecksum *(*p_checksum_new)(GChecksumType checksum_type);
+static void (*p_checksum_update)(GChecksum *checksum, const guchar *data, gssize length);
+static void (*p_checksum_get_digest)(GChecksum *checksum, guint8 *buffer, gsize *digest_len);
+static void (*p_checksum_free)(GChecksum *checksum);
 static void (*p_error_free)(GError *error);
 static gboolean (*p_utf8_validate)(const gchar *str, gssize max_len, const gchar **end);
 static guint (*p_str_hash)(gconstpointer v);
@@ -209,21 +218,27 @@ const char *const *csecret_schema_attribute_names(void) {
 /* ---- Loading. ---- */
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static struct lazy_library secret = LAZY_LIBRARY_INIT("libsecret-1.so.0");
+static pthread_once_t secret_once = PTHREAD_ONCE_INIT;
 static struct lazy_library glib = LAZY_LIBRARY_INIT("libglib-2.0.so.0");
 static struct lazy_library gobject = LAZY_LIBRARY_INIT("libgobject-2.0.so.0");
 static struct lazy_library gio = LAZY_LIBRARY_INIT("libgio-2.0.so.0");
+static struct lazy_library secret = LAZY_LIBRARY_INIT("libsecret-1.so.0");
 static int loaded;
+static int secret_loaded;
 
 #define RESOLVE(library, pointer, name) \
     do { if (!lazy_library_resolve(&(library), name, (void **)&(pointer))) return; } while (0)
 
+static const int flags = RTLD_NOW | RTLD_LOCAL;
+
+/*
+ * The D-Bus stack (glib, gobject, gio) is all a lookup needs: it speaks the Secret Service protocol itself.
+ * libsecret, which brings libgcrypt and libgpg-error, is opened only by the calls that use it (load_secret), so a
+ * cache hit maps ~0.5 MiB less. Its DT_NEEDED glib, gobject and gio are the sonames opened here, so it shares them.
+ * The libraries stay loaded for the life of the process (glib cannot be unloaded).
+ */
 static void load(void) {
-    /* libsecret first: it brings in the glib, gobject and gio it was built against; the later dlopens only
-       take handles on those. The libraries stay loaded for the life of the process (glib cannot be unloaded). */
-    const int flags = RTLD_NOW | RTLD_LOCAL;
-    if (!lazy_library_open(&secret, flags) || !lazy_library_open(&glib, flags) || !lazy_library_open(&gobject, flags)
-        || !lazy_library_open(&gio, flags)) {
+    if (!lazy_library_open(&glib, flags) || !lazy_library_open(&gobject, flags) || !lazy_library_open(&gio, flags)) {
         return;
     }
     RESOLVE(glib, p_free, "g_free");
@@ -260,6 +275,18 @@ static void load(void) {
     RESOLVE(glib, p_variant_get_fixed_array, "g_variant_get_fixed_array");
     RESOLVE(gio, p_dbus_connection_call_sync, "g_dbus_connection_call_sync");
     RESOLVE(gio, p_dbus_proxy_get_object_path, "g_dbus_proxy_get_object_path");
+    RESOLVE(glib, p_checksum_new, "g_checksum_new");
+    RESOLVE(glib, p_checksum_update, "g_checksum_update");
+    RESOLVE(glib, p_checksum_get_digest, "g_checksum_get_digest");
+    RESOLVE(glib, p_checksum_free, "g_checksum_free");
+    loaded = 1;
+}
+
+static void load_secret(void) {
+    pthread_once(&load_once, load);
+    if (!loaded || !lazy_library_open(&secret, flags)) {
+        return;
+    }
     RESOLVE(secret, p_service_get_sync, "secret_service_get_sync");
     RESOLVE(secret, p_service_search_sync, "secret_service_search_sync");
     RESOLVE(secret, p_collection_for_alias_sync, "secret_collection_for_alias_sync");
@@ -272,7 +299,19 @@ static void load(void) {
     RESOLVE(secret, p_value_new, "secret_value_new");
     RESOLVE(secret, p_value_get, "secret_value_get");
     RESOLVE(secret, p_value_unref, "secret_value_unref");
-    loaded = 1;
+    secret_loaded = 1;
+}
+
+/* The first error met while loading, else NULL. */
+static const char *load_error(void) {
+    const struct lazy_library *libraries[] = { &glib, &gobject, &gio, &secret };
+    for (size_t index = 0; index < sizeof libraries / sizeof libraries[0]; index++) {
+        const char *error = lazy_library_error(libraries[index]);
+        if (error != NULL) {
+            return error;
+        }
+    }
+    return NULL;
 }
 
 const char *csecret_load(void) {
@@ -280,25 +319,39 @@ const char *csecret_load(void) {
     if (loaded) {
         return NULL;
     }
-    /* Only the library that failed holds an error: the loading stops at the first one. */
-    const struct lazy_library *libraries[] = { &secret, &glib, &gobject, &gio };
-    for (size_t index = 0; index < sizeof libraries / sizeof libraries[0]; index++) {
-        const char *error = lazy_library_error(libraries[index]);
-        if (error != NULL) {
-            return error;
-        }
-    }
-    return "cannot load libsecret-1.so.0";
+    const char *error = load_error();
+    return error != NULL ? error : "cannot load libgio-2.0.so.0";
 }
 
 int csecret_library_is_mapped(void) {
-    return lazy_library_is_mapped("/libsecret-1.so");
+    return lazy_library_is_mapped("/libgio-2.0.so") || lazy_library_is_mapped("/libsecret-1.so");
 }
 
 /* pthread_once publishes the pointers: read them only after it has run. */
 static int ready(void) {
     pthread_once(&load_once, load);
     return loaded;
+}
+
+/* ready(), and libsecret too. */
+static int ready_secret(void) {
+    pthread_once(&secret_once, load_secret);
+    return secret_loaded;
+}
+
+int csecret_sha256(const unsigned char *data, size_t count, unsigned char *digest) {
+    if (!ready() || count > (size_t)LONG_MAX) {
+        return 0;
+    }
+    GChecksum *checksum = p_checksum_new(G_CHECKSUM_SHA256);
+    if (checksum == NULL) {
+        return 0;
+    }
+    p_checksum_update(checksum, data, (gssize)count);
+    gsize length = 32;
+    p_checksum_get_digest(checksum, digest, &length);
+    p_checksum_free(checksum);
+    return length == 32;
 }
 
 /* ---- Cancellation. ---- */
@@ -339,7 +392,8 @@ static csecret_status take_gerror(char **error, GError *gerror, const char *fall
 }
 
 static csecret_status not_loaded(char **error) {
-    *error = strdup(csecret_load() ? csecret_load() : "libsecret is not loaded");
+    const char *reason = load_error();
+    *error = strdup(reason != NULL ? reason : "libsecret is not loaded");
     return CSECRET_FAILED;
 }
 
@@ -449,7 +503,7 @@ static csecret_status default_collection(SecretService *service, GCancellable *c
 
 csecret_status csecret_default_collection_state(csecret_cancellable *cancellable, char **error) {
     *error = NULL;
-    if (!ready()) {
+    if (!ready_secret()) {
         return not_loaded(error);
     }
     SecretService *service = NULL;
@@ -488,7 +542,7 @@ csecret_status csecret_store(const csecret_attribute *attributes, size_t count, 
                              const unsigned char *secret, size_t length, csecret_cancellable *cancellable,
                              char **error) {
     *error = NULL;
-    if (!ready()) {
+    if (!ready_secret()) {
         return not_loaded(error);
     }
     if (label == NULL || !p_utf8_validate(label, -1, NULL)) {
@@ -718,7 +772,7 @@ static csecret_status search_ours(const csecret_attribute *attributes, size_t co
                                   SecretService **service, GList **found, char **error) {
     *service = NULL;
     *found = NULL;
-    if (!ready()) {
+    if (!ready_secret()) {
         return not_loaded(error);
     }
     GHashTable *table = NULL;

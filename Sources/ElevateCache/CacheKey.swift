@@ -21,8 +21,14 @@ public struct CacheKey: Sendable, Equatable, Hashable, CustomStringConvertible {
 
     /// The key of `profile` resolved to `steps`, each a plugin name and its identity parts.
     ///
-    /// - Throws: ``CryptoError`` when libcrypto cannot be loaded or cannot hash.
-    public init(profile: String, steps: [(plugin: String, parts: [String: String])]) throws(CryptoError) {
+    /// - Parameter sha256: the SHA-256 implementation (OpenSSL's by default; the keyring mode passes GLib's, which
+    ///   it loads anyway). Every implementation gives the same key.
+    /// - Throws: what `sha256` throws (``CryptoError`` when libcrypto cannot be loaded or cannot hash).
+    public init(
+        profile: String,
+        steps: [(plugin: String, parts: [String: String])],
+        sha256: ([UInt8]) throws -> [UInt8] = { bytes in try ElevateCrypto.sha256(bytes) }
+    ) throws {
         var bytes: [UInt8] = []
         func field(_ text: String) {
             let utf8 = Array(text.utf8)
@@ -62,8 +68,13 @@ public enum CacheDerivation: Sendable, Equatable {
     case notCached(reason: String)
 
     /// The derivation for `plan`: every step must declare its identity, and a plan made of a local source alone
-    /// (static or environment keys) is not cached.
-    public static func derive(plan: Plan, registry: PluginRegistry, context: RunContext) -> CacheDerivation {
+    /// (static or environment keys) is not cached. `sha256` hashes the key (see ``CacheKey``).
+    public static func derive(
+        plan: Plan,
+        registry: PluginRegistry,
+        context: RunContext,
+        sha256: ([UInt8]) throws -> [UInt8] = { bytes in try ElevateCrypto.sha256(bytes) }
+    ) -> CacheDerivation {
         guard let source = try? registry.source(named: plan.source.plugin) else {
             return .notCached(reason: "no source plugin named '\(plan.source.plugin)'")
         }
@@ -86,7 +97,7 @@ public enum CacheDerivation: Sendable, Equatable {
             role = parts["role_arn"] ?? role
         }
         do {
-            return .cached(key: try CacheKey(profile: plan.profile, steps: steps), role: role)
+            return .cached(key: try CacheKey(profile: plan.profile, steps: steps, sha256: sha256), role: role)
         } catch {
             return .notCached(reason: "cannot derive the cache key: \(error)")
         }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ElevateCore
+import ElevateCrypto
 import Logging
 
 /// The session cache as one decorator around running a whole plan (source and hops).
@@ -43,9 +44,15 @@ public struct SessionCache: Sendable {
             log.debug("cache: off (\(settings.modeSource)=none)")
             return try await fetch()
         }
+        // The keyring mode hashes the key with the keyring's libraries, which it loads anyway; the other modes use
+        // OpenSSL, which a file hit loads anyway to decrypt. Either way the key is the same.
+        let keyringStore: (any KeyringStore)? = settings.mode == .keyring ? keyring() : nil
         let key: CacheKey
         let role: String
-        switch CacheDerivation.derive(plan: plan, registry: registry, context: context) {
+        let derivation = CacheDerivation.derive(plan: plan, registry: registry, context: context) { bytes in
+            try keyringStore?.sha256(bytes) ?? ElevateCrypto.sha256(bytes)
+        }
+        switch derivation {
         case .notCached(let reason):
             log.debug("cache: not used: \(reason)")
             return try await fetch()
@@ -72,7 +79,7 @@ public struct SessionCache: Sendable {
             return try await run.serve(from: file, firstLookup: nil, fetch: fetch)
         case .keyring:
             return try await run.throughKeyring(
-                keyring(), hit: "\(settings.modeSource)=keyring", chosen: "\(settings.modeSource)=keyring",
+                keyringStore ?? keyring(), hit: "\(settings.modeSource)=keyring", chosen: "\(settings.modeSource)=keyring",
                 fetch: fetch
             ) { reason in
                 try await run.serveUncached(

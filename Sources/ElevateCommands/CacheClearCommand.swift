@@ -24,7 +24,7 @@ struct CacheClearCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = global.logger(environment: ProcessInfo.processInfo.environment)
+        let logger = global.logger(environment: processEnvironment())
         let counts = try CacheCommand.report {
             try CacheCommand.backends(logger: logger).map { ($0.name, try $0.remove(profile: profile)) }
         }

@@ -22,7 +22,7 @@ struct CacheCommand: ParsableCommand {
 
     /// The backends the maintenance commands work on, with a debug line for each one left out.
     static func backends(logger: Logger) throws -> [any CacheBackend] {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = processEnvironment()
         let settings = try CacheSettings(environment: environment, profile: nil)
         let maintenance = CacheMaintenance(settings: settings, keyring: { SecretServiceKeyring() })
         let (backends, notes) = maintenance.backends()

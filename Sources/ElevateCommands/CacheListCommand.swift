@@ -17,7 +17,7 @@ struct CacheListCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let logger = global.logger(environment: ProcessInfo.processInfo.environment)
+        let logger = global.logger(environment: processEnvironment())
         let listings = try CacheCommand.report {
             try CacheCommand.backends(logger: logger).flatMap { try $0.list() }
         }

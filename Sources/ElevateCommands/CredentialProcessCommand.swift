@@ -38,7 +38,7 @@ struct CredentialProcessCommand: AsyncParsableCommand {
 
     /// The whole command once its arguments are known; shared with ``FastPath`` (which never has a token code).
     static func execute(profile: String, debug: Bool, tokenCode: String? = nil) async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = processEnvironment()
         let pipeline = Pipeline(
             registry: BuiltinPlugins.registry(),
             environment: environment,

@@ -35,7 +35,7 @@ struct EnvCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = processEnvironment()
         let name = profile ?? defaultProfileName(environment: environment)
         let pipeline = Pipeline(
             registry: BuiltinPlugins.registry(),

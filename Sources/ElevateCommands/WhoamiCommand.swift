@@ -30,7 +30,7 @@ struct WhoamiCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = processEnvironment()
         let name = profile ?? defaultProfileName(environment: environment)
         let logger = global.logger(environment: environment)
         let pipeline = Pipeline(

@@ -69,7 +69,9 @@ public enum CoreError: ElevateFailure, Equatable {
 
 /// Keeps a message on one line: a control character in a quoted value would split or forge a line.
 public func singleLine(_ text: String) -> String {
-    String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+    // Printable ASCII, nearly every value, needs no work (and no look-up of Unicode properties).
+    if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
+    return String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
         scalar.properties.generalCategory == .control ? "?" : scalar
     }))
 }

@@ -1,5 +1,6 @@
 import ElevateCache
 import ElevateCore
+import ElevateCrypto
 import Logging
 import Testing
 
@@ -16,6 +17,16 @@ struct CacheKeyTests {
     func key(_ plan: Plan, source: FakeSource = FakeSource()) -> CacheKey? {
         guard case .cached(let key, _) = derive(plan, source: source) else { return nil }
         return key
+    }
+
+    @Test("the keyring's SHA-256 (GLib) gives OpenSSL's digests, so both modes name an entry alike",
+          arguments: [0, 1, 55, 56, 64, 1000, 100_000])
+    func keyringDigestMatchesOpenSSL(length: Int) throws {
+        let bytes = try randomBytes(count: length)
+        #expect(try SecretServiceKeyring().sha256(bytes) == ElevateCrypto.sha256(bytes))
+        let steps: [(plugin: String, parts: [String: String])] = [("fake-source", ["access_key_id": "AKIA1"])]
+        #expect(try CacheKey(profile: "p", steps: steps, sha256: SecretServiceKeyring().sha256)
+                == CacheKey(profile: "p", steps: steps))
     }
 
     @Test("the key changes when any identity part of a hop changes", arguments: [

@@ -105,6 +105,27 @@ def test_auto_uses_an_unlocked_keyring_and_a_hit_makes_no_request(sandbox, chain
     assert b"app-chain" not in step(out, "search-after").stdout
 
 
+def test_a_keyring_mode_hit_loads_only_the_d_bus_stack_and_its_key_matches_auto(sandbox, chain_env):
+    """Regression (RSS over target): the keyring hit used to map libcrypto for the key's digest and libsecret with
+    libgcrypt for a lookup that needs only gio. Now the keyring mode hashes with GLib, and auto (which hashes with
+    OpenSSL) must find the same entry."""
+    proxy, env = chain_env
+    out = in_keyring_session(sandbox, "unlocked", """
+        step cold "$BIN" credential-process --profile app-chain
+        step warm env LD_DEBUG=files "$BIN" credential-process --profile app-chain --debug
+        step auto env AWS_ELEVATE_CACHE=auto "$BIN" credential-process --profile app-chain --debug
+    """, {**env, "AWS_ELEVATE_CACHE": "keyring"})
+    cold, warm, auto = step(out, "cold"), step(out, "warm"), step(out, "auto")
+    served = parse_credential_document(cold)
+    assert parse_credential_document(warm) == served == parse_credential_document(auto)
+    assert "cache: hit (keyring)" in warm.err and "cache: hit (keyring)" in auto.err, (warm, auto)
+    assert proxy.count() == 2, "both hits came from the keyring"
+    opened = "\n".join(line for line in warm.err.splitlines() if "file=" in line)
+    assert "libgio" in opened, "LD_DEBUG shows the libraries that are loaded"
+    for library in ("libcrypto", "libsecret", "libgcrypt", "libcurl", "libxml2"):
+        assert library not in opened, f"a keyring-mode hit loaded {library}"
+
+
 def test_auto_falls_back_to_files_when_the_default_collection_is_locked(sandbox, chain_env):
     proxy, env = chain_env
     out = in_keyring_session(sandbox, "unlocked", """

@@ -1,5 +1,5 @@
 """A cache hit makes no network request at all: the peers (moto, the IMDS emulator, the proxy) are stopped and the
-same session is served; the hit path maps neither libcurl, libxml2 nor libsecret.
+same session is served; the hit path maps neither libcurl, libxml2 nor the keyring libraries.
 
 These tests run their own moto, since they stop it.
 """
@@ -45,7 +45,7 @@ def test_a_hit_after_moto_and_the_proxy_stopped_serves_the_same_session(sandbox,
     assert traced.returncode == 0
     libraries = loaded_libraries(traced)
     assert "libcrypto" in libraries, "LD_DEBUG shows the libraries that are loaded"
-    for heavy in ("libcurl", "libxml2", "libsecret"):
+    for heavy in ("libcurl", "libxml2", "libsecret", "libgio", "libglib"):
         assert heavy not in libraries, f"a cache hit loaded {heavy}"
 
     # The peers really are gone: without the cache the same request fails.

@@ -11,7 +11,7 @@ import subprocess
 from harness import parse_credential_document
 from sts_harness import hop_profiles, seed_chain, write_app_config
 
-HEAVY = ("libcurl", "libxml2", "libsecret", "libcrypto")
+HEAVY = ("libcurl", "libxml2", "libsecret", "libgio", "libglib", "libcrypto")
 
 
 def opened_libraries(result) -> str:
@@ -45,7 +45,7 @@ def test_a_role_hop_loads_libcurl_and_libxml2_on_demand(sandbox, moto, unique):
     libraries = opened_libraries(result)
     assert "libcurl" in libraries and "libxml2" in libraries
     assert "libcrypto" in libraries, "SigV4 signing loads libcrypto"
-    assert "libsecret" not in libraries
+    assert "libsecret" not in libraries and "libgio" not in libraries
 
 
 def test_a_file_cache_hit_loads_libcrypto_but_no_network_library(sandbox, moto, unique):
@@ -57,5 +57,5 @@ def test_a_file_cache_hit_loads_libcrypto_but_no_network_library(sandbox, moto, 
     assert result.returncode == 0, result
     libraries = opened_libraries(result)
     assert "libcrypto" in libraries, "the entry is decrypted with libcrypto, loaded on first use"
-    for library in ("libcurl", "libxml2", "libsecret"):
+    for library in ("libcurl", "libxml2", "libsecret", "libgio", "libglib"):
         assert library not in libraries, f"a file cache hit loaded {library}"

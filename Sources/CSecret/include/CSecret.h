@@ -63,14 +63,18 @@ typedef struct {
 } csecret_item_list;
 
 /*
- * Loads libsecret-1.so.0 (and the glib, gobject and gio it depends on) once per process (RTLD_NOW |
- * RTLD_LOCAL) and resolves every function used. Thread-safe. Returns NULL on success, else a message (from
- * dlerror) that stays valid for the process.
+ * Loads glib, gobject and gio once per process (RTLD_NOW | RTLD_LOCAL) and resolves the functions a lookup uses;
+ * the calls that need libsecret itself (csecret_default_collection_state, csecret_store, csecret_clear,
+ * csecret_search) load it on first use and report CSECRET_FAILED with the loader's message when it is missing.
+ * Thread-safe. Returns NULL on success, else a message (from dlerror) that stays valid for the process.
  */
 const char *_Nullable csecret_load(void);
 
-/* 1 when libsecret is mapped into this process (/proc/self/maps), else 0. */
+/* 1 when any of the keyring libraries (gio or libsecret) is mapped into this process (/proc/self/maps), else 0. */
 int csecret_library_is_mapped(void);
+
+/* SHA-256 of data into digest (32 bytes) with GLib's GChecksum. Returns 1 on success, 0 if glib is not loaded. */
+int csecret_sha256(const unsigned char *_Nonnull data, size_t count, unsigned char *_Nonnull digest);
 
 /* Our schema's name, and its attribute names (NULL-terminated). Neither needs the library. */
 const char *_Nonnull csecret_schema_name(void);
