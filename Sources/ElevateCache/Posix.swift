@@ -140,19 +140,11 @@ struct PrivateDirectory {
         guard isRegularFile(info) else { throw .notARegularFile(path: child(name)) }
         try checkPrivate(info, path: child(name))
         guard Int(info.st_size) <= limit else { return .tooLarge }
-        var bytes = [UInt8](repeating: 0, count: limit + 1)
-        var count = 0
-        while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failed(SystemError("read '\(child(name))'"))
-            }
-            if n == 0 { break }
-            count += n
+        switch readAll(fd: fd, sizeHint: Int(info.st_size), limit: limit) {
+        case .bytes(let bytes): return .bytes(bytes)
+        case .tooLarge: return .tooLarge
+        case .failed(let code): return .failed(SystemError("read '\(child(name))'", code: code))
         }
-        guard count <= limit else { return .tooLarge }
-        return .bytes(Array(bytes.prefix(count)))
     }
 
     /// Writes `bytes` to `name` so that readers see the old file or the whole new one, never a part, even if the

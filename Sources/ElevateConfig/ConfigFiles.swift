@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ElevateCore
 
 /// The two shared files botocore reads: the config file and the credentials file.
 public struct ConfigFiles: Sendable, Equatable {
@@ -117,20 +118,11 @@ func readConfigFile(at path: String, limit: Int) throws(ConfigError) -> [UInt8]?
     guard type == S_IFREG else { return nil }
     if Int64(info.st_size) > Int64(limit) { throw .tooLarge(path: path, size: Int64(info.st_size)) }
 
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(Int(info.st_size))
-    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw .unreadable(path: path, reason: errorText(errno))
-        }
-        if count == 0 { break }
-        bytes += chunk[..<count]
-        if bytes.count > limit { throw .tooLarge(path: path, size: Int64(bytes.count)) }
+    switch readAll(fd: fd, sizeHint: Int(info.st_size), limit: limit) {
+    case .bytes(let bytes): return bytes
+    case .tooLarge: throw .tooLarge(path: path, size: max(Int64(info.st_size), Int64(limit) + 1))
+    case .failed(let code): throw .unreadable(path: path, reason: errorText(code))
     }
-    return bytes
 }
 
 private func errorText(_ code: Int32) -> String {
