@@ -15,7 +15,7 @@ enum CredentialDocument {
         if let expiration = credentials.expiration {
             fields.append(("Expiration", quote(Timestamp.format(expiration))))
         }
-        return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}\n"
+        return "{" + join(fields.map { "\"\($0.0)\": \($0.1)" }, separator: ", ") + "}\n"
     }
 
     /// A JSON string literal (RFC 8259 escaping).

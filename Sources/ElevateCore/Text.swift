@@ -12,3 +12,15 @@ public func trimmingWhitespace(_ text: String) -> String {
     if first == scalars.startIndex, scalars.index(after: last) == scalars.endIndex { return text }
     return String(scalars[first...last])
 }
+
+/// `strings.joined(separator: separator)`, compiled for `[String]`: the standard library's version is generic
+/// code whose first call in a process looks up its associated types at run time (~170k instructions), which every
+/// `credential-process` run would pay.
+public func join(_ strings: [String], separator: String) -> String {
+    var result = ""
+    for index in strings.indices {
+        if index > strings.startIndex { result += separator }
+        result += strings[index]
+    }
+    return result
+}

@@ -5,11 +5,17 @@ private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 /// - Parameter bytes: The bytes to encode.
 /// - Returns: A string of `2 * bytes.count` characters from `0-9a-f`.
 public func lowercaseHex(_ bytes: some Sequence<UInt8>) -> String {
-    var characters: [UInt8] = []
-    characters.reserveCapacity(bytes.underestimatedCount * 2)
-    for byte in bytes {
-        characters.append(hexDigits[Int(byte >> 4)])
-        characters.append(hexDigits[Int(byte & 0x0f)])
+    lowercaseHex(Array(bytes))
+}
+
+/// ``lowercaseHex(_:)-(Sequence<UInt8>)`` compiled for arrays: the generic version's first call in a process looks
+/// up associated types at run time (~170k instructions), and every cache key is hexadecimal.
+public func lowercaseHex(_ bytes: [UInt8]) -> String {
+    String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+        for (index, byte) in bytes.enumerated() {
+            buffer[2 * index] = hexDigits[Int(byte >> 4)]
+            buffer[2 * index + 1] = hexDigits[Int(byte & 0x0f)]
+        }
+        return bytes.count * 2
     }
-    return String(decoding: characters, as: UTF8.self)
 }

@@ -11,4 +11,10 @@ struct TextTests {
     func trimming(text: String, expected: String) {
         #expect(trimmingWhitespace(text).unicodeScalars.elementsEqual(expected.unicodeScalars))
     }
+
+    @Test("join matches joined(separator:)", arguments: [[], [""], ["a"], ["a", "b"], ["", "", ""], ["x", "", "é", "🚀"]])
+    func joining(strings: [String]) {
+        #expect(join(strings, separator: ", ") == strings.joined(separator: ", "))
+        #expect(join(strings, separator: "") == strings.joined())
+    }
 }

@@ -68,8 +68,8 @@ public struct AssumeRoleElevation: ElevationPlugin {
             "duration_seconds": settings.durationSeconds.map(String.init) ?? "",
             "mfa_serial": settings.mfaSerial ?? "",
             "source_identity": settings.sourceIdentity ?? "",
-            "session_tags": settings.sessionTags.map { "\($0.key.count):\($0.key)=\($0.value)" }.joined(separator: ","),
-            "transitive_session_tags": settings.transitiveTagKeys.joined(separator: ","),
+            "session_tags": join(settings.sessionTags.map { "\($0.key.count):\($0.key)=\($0.value)" }, separator: ","),
+            "transitive_session_tags": join(settings.transitiveTagKeys, separator: ","),
             "region": configuration.region,
             "endpoint": configuration.endpoint.url,
         ]
