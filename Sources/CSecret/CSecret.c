@@ -217,12 +217,14 @@ const char *const *csecret_schema_attribute_names(void) {
 
 /* ---- Loading. ---- */
 
+static pthread_once_t glib_once = PTHREAD_ONCE_INIT;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static pthread_once_t secret_once = PTHREAD_ONCE_INIT;
 static struct lazy_library glib = LAZY_LIBRARY_INIT("libglib-2.0.so.0");
 static struct lazy_library gobject = LAZY_LIBRARY_INIT("libgobject-2.0.so.0");
 static struct lazy_library gio = LAZY_LIBRARY_INIT("libgio-2.0.so.0");
 static struct lazy_library secret = LAZY_LIBRARY_INIT("libsecret-1.so.0");
+static int glib_loaded;
 static int loaded;
 static int secret_loaded;
 
@@ -232,13 +234,15 @@ static int secret_loaded;
 static const int flags = RTLD_NOW | RTLD_LOCAL;
 
 /*
- * The D-Bus stack (glib, gobject, gio) is all a lookup needs: it speaks the Secret Service protocol itself.
+ * Three stages, each loaded on first need. glib alone serves csecret_sha256. The D-Bus stack (glib, gobject, gio)
+ * is all a lookup needs: it speaks the Secret Service protocol itself.
  * libsecret, which brings libgcrypt and libgpg-error, is opened only by the calls that use it (load_secret), so a
  * cache hit maps ~0.5 MiB less. Its DT_NEEDED glib, gobject and gio are the sonames opened here, so it shares them.
  * The libraries stay loaded for the life of the process (glib cannot be unloaded).
  */
-static void load(void) {
-    if (!lazy_library_open(&glib, flags) || !lazy_library_open(&gobject, flags) || !lazy_library_open(&gio, flags)) {
+/* glib alone: its SHA-256 (csecret_sha256) needs nothing else, and loads in ~0.2 ms. */
+static void load_glib(void) {
+    if (!lazy_library_open(&glib, flags)) {
         return;
     }
     RESOLVE(glib, p_free, "g_free");
@@ -258,13 +262,6 @@ static void load(void) {
     RESOLVE(glib, p_variant_get_child_value, "g_variant_get_child_value");
     RESOLVE(glib, p_variant_get_boolean, "g_variant_get_boolean");
     RESOLVE(glib, p_variant_unref, "g_variant_unref");
-    RESOLVE(gobject, p_object_unref, "g_object_unref");
-    RESOLVE(gio, p_cancellable_new, "g_cancellable_new");
-    RESOLVE(gio, p_cancellable_cancel, "g_cancellable_cancel");
-    RESOLVE(gio, p_bus_get_sync, "g_bus_get_sync");
-    RESOLVE(gio, p_dbus_connection_set_exit_on_close, "g_dbus_connection_set_exit_on_close");
-    RESOLVE(gio, p_dbus_connection_call, "g_dbus_connection_call");
-    RESOLVE(gio, p_dbus_error_get_remote_error, "g_dbus_error_get_remote_error");
     RESOLVE(glib, p_variant_new_dict_entry, "g_variant_new_dict_entry");
     RESOLVE(glib, p_variant_new_array, "g_variant_new_array");
     RESOLVE(glib, p_variant_new_variant, "g_variant_new_variant");
@@ -273,12 +270,27 @@ static void load(void) {
     RESOLVE(glib, p_variant_n_children, "g_variant_n_children");
     RESOLVE(glib, p_variant_get_string, "g_variant_get_string");
     RESOLVE(glib, p_variant_get_fixed_array, "g_variant_get_fixed_array");
-    RESOLVE(gio, p_dbus_connection_call_sync, "g_dbus_connection_call_sync");
-    RESOLVE(gio, p_dbus_proxy_get_object_path, "g_dbus_proxy_get_object_path");
     RESOLVE(glib, p_checksum_new, "g_checksum_new");
     RESOLVE(glib, p_checksum_update, "g_checksum_update");
     RESOLVE(glib, p_checksum_get_digest, "g_checksum_get_digest");
     RESOLVE(glib, p_checksum_free, "g_checksum_free");
+    glib_loaded = 1;
+}
+
+static void load(void) {
+    pthread_once(&glib_once, load_glib);
+    if (!glib_loaded || !lazy_library_open(&gobject, flags) || !lazy_library_open(&gio, flags)) {
+        return;
+    }
+    RESOLVE(gobject, p_object_unref, "g_object_unref");
+    RESOLVE(gio, p_cancellable_new, "g_cancellable_new");
+    RESOLVE(gio, p_cancellable_cancel, "g_cancellable_cancel");
+    RESOLVE(gio, p_bus_get_sync, "g_bus_get_sync");
+    RESOLVE(gio, p_dbus_connection_set_exit_on_close, "g_dbus_connection_set_exit_on_close");
+    RESOLVE(gio, p_dbus_connection_call, "g_dbus_connection_call");
+    RESOLVE(gio, p_dbus_error_get_remote_error, "g_dbus_error_get_remote_error");
+    RESOLVE(gio, p_dbus_connection_call_sync, "g_dbus_connection_call_sync");
+    RESOLVE(gio, p_dbus_proxy_get_object_path, "g_dbus_proxy_get_object_path");
     loaded = 1;
 }
 
@@ -339,8 +351,18 @@ static int ready_secret(void) {
     return secret_loaded;
 }
 
+const char *csecret_load_glib(void) {
+    pthread_once(&glib_once, load_glib);
+    if (glib_loaded) {
+        return NULL;
+    }
+    const char *error = load_error();
+    return error != NULL ? error : "cannot load libglib-2.0.so.0";
+}
+
 int csecret_sha256(const unsigned char *data, size_t count, unsigned char *digest) {
-    if (!ready() || count > (size_t)LONG_MAX) {
+    pthread_once(&glib_once, load_glib);
+    if (!glib_loaded || count > (size_t)LONG_MAX) {
         return 0;
     }
     GChecksum *checksum = p_checksum_new(G_CHECKSUM_SHA256);

@@ -30,10 +30,14 @@ public protocol KeyringStore: Sendable {
     /// The SHA-256 digest of `bytes` (for the cache key), from the keyring's own libraries when it has some, so
     /// that a keyring hit loads no libcrypto. The default is OpenSSL's.
     func sha256(_ bytes: [UInt8]) throws -> [UInt8]
+    /// Whether the keyring may answer at all (for the Secret Service: a session bus may be reachable), decided
+    /// without loading anything. The default is true.
+    var mayBeReachable: Bool { get }
 }
 
 extension KeyringStore {
     public func sha256(_ bytes: [UInt8]) throws -> [UInt8] { try ElevateCrypto.sha256(bytes) }
+    public var mayBeReachable: Bool { true }
 }
 
 /// Sessions as items of the Secret Service keyring (gnome-keyring, KWallet): the keyring encrypts them at rest and
@@ -136,4 +140,6 @@ public struct SecretServiceKeyring: KeyringStore {
     public func list() throws -> [[String: String]] { try keyring.list() }
 
     public func sha256(_ bytes: [UInt8]) throws -> [UInt8] { try Keyring.sha256(bytes) }
+
+    public var mayBeReachable: Bool { Keyring.sessionBusMayBeReachable }
 }

@@ -44,13 +44,15 @@ public struct SessionCache: Sendable {
             log.debug("cache: off (\(settings.modeSource)=none)")
             return try await fetch()
         }
-        // The keyring mode hashes the key with the keyring's libraries, which it loads anyway; the other modes use
-        // OpenSSL, which a file hit loads anyway to decrypt. Either way the key is the same.
-        let keyringStore: (any KeyringStore)? = settings.mode == .keyring ? keyring() : nil
+        // The key is hashed by the library that the backend likely to serve loads anyway: GLib when the keyring
+        // may be asked (the keyring mode, or auto with a session bus), OpenSSL otherwise (a file hit decrypts with
+        // it). Both give the same SHA-256, so either finds what the other stored.
+        let keyringStore: (any KeyringStore)? = settings.mode == .keyring || settings.mode == .auto ? keyring() : nil
+        let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
         let key: CacheKey
         let role: String
         let derivation = CacheDerivation.derive(plan: plan, registry: registry, context: context) { bytes in
-            try keyringStore?.sha256(bytes) ?? ElevateCrypto.sha256(bytes)
+            try hashingStore?.sha256(bytes) ?? ElevateCrypto.sha256(bytes)
         }
         switch derivation {
         case .notCached(let reason):
@@ -94,7 +96,7 @@ public struct SessionCache: Sendable {
             // A keyring lookup never prompts, and without a session bus it answers at once, loading nothing:
             // it comes before the availability check, which would cost a second round trip on every hit.
             return try await run.throughKeyring(
-                keyring(), hit: "auto: found in the keyring", chosen: "auto: a Secret Service can serve", fetch: fetch
+                keyringStore ?? keyring(), hit: "auto: found in the keyring", chosen: "auto: a Secret Service can serve", fetch: fetch
             ) { reason in
                 log.debug("cache: backend file (auto: the keyring cannot serve: \(reason))")
                 return try await run.serve(from: file, firstLookup: fileLookup, fetch: fetch)
