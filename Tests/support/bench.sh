@@ -194,9 +194,8 @@ ratio = median_ms("aws-elevate credential-process, warm keyring") / median_ms("s
 print(f"- warm keyring hit: {ratio:.2f}x secret-tool lookup (target: at most 1.5x): {verdict(ratio <= 1.5)}")
 for name, key in (("file hit", "file"), ("keyring hit", "keyring"), ("auto with a keyring, hit", "autokeyring")):
     kib = int(rss[key])
-    note = "" if key != "autokeyring" else " (auto reads the file cache first, so it hashes the key with libcrypto)"
     print(f"- peak RSS, {name}: {kib / 1024:.1f} MiB = {kib * 1024 / 1e6:.1f} MB (target: at most 15 MB): "
-          f"{verdict(kib * 1024 <= 15e6)}{note}")
+          f"{verdict(kib * 1024 <= 15e6)}")
 auto = median_ms("aws-elevate cache list, auto")
 print(f"- `auto` deciding for files without a bus: median {auto:.2f} ms (target: at most {target:g} ms): "
       f"{verdict(auto <= target)}")
