@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: whole-process start-up time of `aws-elevate credential-process` for a static-keys profile, beside a
-# static Swift hello-world built the same way (-O, static Swift stdlib) and /bin/true, with hyperfine -N.
-# Target: aws-elevate's median at most 2 ms above the hello-world's. Writes BENCH_DIR/results.md (hyperfine's
-# markdown table) and results.json, and prints the table and the verdict. Run through `make bench`.
+# static Swift hello-world built the same way (-O, static Swift stdlib) and /bin/true, with hyperfine -N in
+# interleaved rounds (Tests/support/interleaved.py: BENCH_ROUNDS rounds, 10 by default, share the BENCH_RUNS runs).
+# Target: aws-elevate's median at most 2 ms above the hello-world's. Writes BENCH_DIR/results.json and prints the
+# table and the verdict. Run through `make bench`.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,15 +30,18 @@ printf '[static]\naws_access_key_id = AKIAEXAMPLEBENCH0001\naws_secret_access_ke
     >"$AWS_SHARED_CREDENTIALS_FILE"
 "$elevate" credential-process --profile static >/dev/null  # fails loudly here rather than inside hyperfine
 
-hyperfine -N --warmup "$warmup" --runs "$runs" \
-    --export-markdown "$out/results.md" --export-json "$out/results.json" \
-    -n "aws-elevate credential-process --profile static" "$elevate credential-process --profile static" \
-    -n "static Swift hello-world" "$out/hello" \
-    -n "/bin/true" "/bin/true"
+interleaved() {  # OUT.json RUNS WARMUP NAME COMMAND ...: $rounds rounds, the runs split among them
+    local json=$1 total=$2 warm=$3
+    shift 3
+    python3 "$repo_root/Tests/support/interleaved.py" "$json" "$rounds" $(( (total + rounds - 1) / rounds )) \
+        $(( warm / rounds > 3 ? warm / rounds : 3 )) "$@"
+}
+rounds=${BENCH_ROUNDS:-10}
 
-echo
-echo "Results: $out/results.md"
-cat "$out/results.md"
+interleaved "$out/results.json" "$runs" "$warmup" \
+    "aws-elevate credential-process --profile static" "$elevate credential-process --profile static" \
+    "static Swift hello-world" "$out/hello" \
+    "/bin/true" "/bin/true"
 echo
 python3 - "$out/results.json" "$target_ms" <<'PY'
 import json, sys
@@ -116,11 +120,11 @@ set -euo pipefail
 # keyring, so its hits come from the keyring after a file look-up.
 "$ELEVATE" credential-process --profile app-chain >/dev/null
 secret-tool lookup profile app-keyring >/dev/null
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/cache-keyring.json" \
-    -n "aws-elevate credential-process, warm keyring" "$ELEVATE credential-process --profile app-keyring" \
-    -n "aws-elevate credential-process, auto with a keyring (warm keyring)" \
+python3 "$INTERLEAVED" "$OUT/cache-keyring.json" "$ROUNDS" "$ROUND_RUNS" "$WARMUP" \
+    "aws-elevate credential-process, warm keyring" "$ELEVATE credential-process --profile app-keyring" \
+    "aws-elevate credential-process, auto with a keyring (warm keyring)" \
     "$ELEVATE credential-process --profile app-chain" \
-    -n "secret-tool lookup (one item)" "secret-tool lookup profile app-keyring" >/dev/null
+    "secret-tool lookup (one item)" "secret-tool lookup profile app-keyring"
 for name in elevate auto lookup; do
     command=("$ELEVATE" credential-process --profile app-keyring)
     [[ $name == auto ]] && command=("$ELEVATE" credential-process --profile app-chain)
@@ -130,16 +134,17 @@ for name in elevate auto lookup; do
     done | sort -n | sed -n 3p >"$OUT/rss-keyring-$name"
 done
 SH
-ELEVATE=$elevate OUT=$out RUNS=$runs WARMUP=$warmup \
+ELEVATE=$elevate OUT=$out WARMUP=$(( warmup / rounds > 3 ? warmup / rounds : 3 )) ROUNDS=$rounds ROUND_RUNS=$(( (runs + rounds - 1) / rounds )) \
+    INTERLEAVED=$repo_root/Tests/support/interleaved.py \
     bash "$repo_root/Tests/support/keyring_session.sh" unlocked bash "$work/keyring_bench.sh"
 
-hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$out/cache-fast.json" \
-    -n "aws-elevate credential-process, warm file cache" "$elevate credential-process --profile app-file" \
-    -n "aws-elevate credential-process, auto without a bus (warm file cache)" \
+interleaved "$out/cache-fast.json" "$runs" "$warmup" \
+    "aws-elevate credential-process, warm file cache" "$elevate credential-process --profile app-file" \
+    "aws-elevate credential-process, auto without a bus (warm file cache)" \
     "$elevate credential-process --profile app-chain" \
-    -n "aws-elevate cache list, auto deciding without a bus" "$elevate cache list" \
-    -n "static Swift hello-world" "$out/hello" \
-    -n "/bin/true" "/bin/true" >/dev/null
+    "aws-elevate cache list, auto deciding without a bus" "$elevate cache list" \
+    "static Swift hello-world" "$out/hello" \
+    "/bin/true" "/bin/true"
 hyperfine -N --warmup 3 --runs "$slow_runs" --export-json "$out/cache-slow.json" \
     -n "awsume app-chain -s (its cache warm)" "$venv/bin/awsumepy app-chain -s" \
     -n "botocore, the AWS CLI's JSON file cache warm" "$venv/bin/python $work/botocore_chain.py" >/dev/null
