@@ -326,13 +326,18 @@ static const char *load_error(void) {
     return NULL;
 }
 
-const char *csecret_load(void) {
-    pthread_once(&load_once, load);
-    if (loaded) {
+/* Runs one loading stage once; NULL when it succeeded, else the first loader error (or `fallback`). */
+static const char *load_stage(pthread_once_t *once, void (*stage)(void), const int *done, const char *fallback) {
+    pthread_once(once, stage);
+    if (*done) {
         return NULL;
     }
     const char *error = load_error();
-    return error != NULL ? error : "cannot load libgio-2.0.so.0";
+    return error != NULL ? error : fallback;
+}
+
+const char *csecret_load(void) {
+    return load_stage(&load_once, load, &loaded, "cannot load libgio-2.0.so.0");
 }
 
 int csecret_library_is_mapped(void) {
@@ -352,17 +357,11 @@ static int ready_secret(void) {
 }
 
 const char *csecret_load_glib(void) {
-    pthread_once(&glib_once, load_glib);
-    if (glib_loaded) {
-        return NULL;
-    }
-    const char *error = load_error();
-    return error != NULL ? error : "cannot load libglib-2.0.so.0";
+    return load_stage(&glib_once, load_glib, &glib_loaded, "cannot load libglib-2.0.so.0");
 }
 
 int csecret_sha256(const unsigned char *data, size_t count, unsigned char *digest) {
-    pthread_once(&glib_once, load_glib);
-    if (!glib_loaded || count > (size_t)LONG_MAX) {
+    if (csecret_load_glib() != NULL || count > (size_t)LONG_MAX) {
         return 0;
     }
     GChecksum *checksum = p_checksum_new(G_CHECKSUM_SHA256);
