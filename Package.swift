@@ -196,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "ElevateCacheTests",
             dependencies: [
-                "ElevateCache", "ElevateCore", "ElevateCrypto",
+                "ElevateCache", "ElevateCore", "ElevateCrypto", "ElevateKeyring",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],

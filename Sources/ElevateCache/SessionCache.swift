@@ -46,13 +46,15 @@ public struct SessionCache: Sendable {
         }
         // The key is hashed by the library that the backend likely to serve loads anyway: GLib when the keyring
         // may be asked (the keyring mode, or auto with a session bus), OpenSSL otherwise (a file hit decrypts with
-        // it). Both give the same SHA-256, so either finds what the other stored.
+        // it), and by OpenSSL too when GLib cannot be loaded. Both give the same SHA-256, so either finds what the
+        // other stored.
         let keyringStore: (any KeyringStore)? = settings.mode == .keyring || settings.mode == .auto ? keyring() : nil
         let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
         let key: CacheKey
         let role: String
         let derivation = CacheDerivation.derive(plan: plan, registry: registry, context: context) { bytes in
-            try hashingStore?.sha256(bytes) ?? ElevateCrypto.sha256(bytes)
+            if let digest = try? hashingStore?.sha256(bytes) { return digest }
+            return try ElevateCrypto.sha256(bytes)
         }
         switch derivation {
         case .notCached(let reason):
