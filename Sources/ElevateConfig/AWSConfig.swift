@@ -4,7 +4,8 @@ import ElevateCore
 ///
 /// In the config file `[default]` and `[profile NAME]` define profiles (`NAME` is read with shell quoting, so
 /// `[profile "a b"]` is the profile `a b`; a header that does not split into exactly two words defines nothing);
-/// `[sso-session NAME]`, `[services NAME]` and other sections are not profiles. When two headers name the same
+/// `[sso-session NAME]`, `[services NAME]` and other sections are not profiles; a profile's `services` key names the
+/// `[services NAME]` section whose settings it gets (``ElevateCore/Profile/serviceSettings``). When two headers name the same
 /// profile (`[default]` and `[profile default]`), the later section replaces the earlier one entirely. In the
 /// credentials file every section `[NAME]` is a profile. Keys from the credentials file win over the config file's,
 /// key by key.
@@ -53,11 +54,15 @@ public struct AWSConfig: Sendable {
 
     static func build(config: [UInt8]?, credentials: [UInt8]?, files: ConfigFiles) throws(ConfigError) -> AWSConfig {
         var configProfiles: [String: FileProfile] = [:]
+        var servicesSections: [String: [String: [String: String]]] = [:]
         if let config {
             let document = try INIParser.parse(config, path: files.configPath)
             for section in document.sections {
-                guard let name = configProfileName(section.name) else { continue }
-                configProfiles[name] = FileProfile(name: name, section: section, path: files.configPath)
+                if let name = configProfileName(section.name) {
+                    configProfiles[name] = FileProfile(name: name, section: section, path: files.configPath)
+                } else if let name = servicesSectionName(section.name) {
+                    servicesSections[name] = serviceSettings(section)
+                }
             }
         }
         var credentialsProfiles: [String: FileProfile] = [:]
@@ -81,6 +86,12 @@ public struct AWSConfig: Sendable {
             }
             merged[name] = profile
         }
+        if !servicesSections.isEmpty {
+            for (name, profile) in merged {
+                guard let services = profile["services"], let settings = servicesSections[services] else { continue }
+                merged[name]?.serviceSettings = settings
+            }
+        }
         return AWSConfig(
             profiles: merged,
             files: files,
@@ -95,6 +106,25 @@ public struct AWSConfig: Sendable {
     func location(of key: String, in name: String) -> FileLocation? {
         credentialsProfiles[name]?.locations[key] ?? configProfiles[name]?.locations[key]
     }
+}
+
+/// The services configuration a config-file section defines (`[services NAME]`, read like a profile header), or
+/// `nil`. botocore tests the `profile` prefix first, so `[profile services]` is a profile.
+func servicesSectionName(_ section: String) -> String? {
+    guard PythonText.hasPrefix(section, "services"), let words = shellWords(section), words.count == 2 else {
+        return nil
+    }
+    return words[1]
+}
+
+/// A services section's sub-sections (`sts =` then indented `endpoint_url = …`), by service id. A plain value is
+/// not a service's settings and is left out (botocore would fail on it with an internal error).
+func serviceSettings(_ section: INIDocument.Section) -> [String: [String: String]] {
+    var settings: [String: [String: String]] = [:]
+    for entry in section.entries {
+        if case .nested(let nested) = entry.value { settings[entry.key] = nested }
+    }
+    return settings
 }
 
 /// The profile a config-file section defines, as botocore's `build_profile_map` reads it, or `nil`.

@@ -6,11 +6,19 @@ public struct Profile: Sendable, Equatable {
     public var values: [String: String]
     /// Nested settings (an empty value followed by indented `key = value` lines, such as `s3 =`), by lower-cased key.
     public var sections: [String: [String: String]]
+    /// The config file's `[services NAME]` section that this profile's `services` key names: each service's
+    /// settings (`sts` → `endpoint_url`), by lower-cased service id. `nil` when the profile has no `services` key
+    /// or no such section exists (botocore then fails only when it looks for a service's endpoint).
+    public var serviceSettings: [String: [String: String]]?
 
-    public init(name: String, values: [String: String] = [:], sections: [String: [String: String]] = [:]) {
+    public init(
+        name: String, values: [String: String] = [:], sections: [String: [String: String]] = [:],
+        serviceSettings: [String: [String: String]]? = nil
+    ) {
         self.name = name
         self.values = values
         self.sections = sections
+        self.serviceSettings = serviceSettings
     }
 
     /// The plain value of `key` (lower-case), or `nil` when it is absent.

@@ -33,7 +33,8 @@ public struct STSEndpoint: Sendable, Equatable, CustomStringConvertible {
 
 /// Where and how STS is called, resolved from the environment and a profile with botocore's precedence.
 ///
-/// - Endpoint: `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then the profile's `endpoint_url` (all three
+/// - Endpoint: `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then `endpoint_url` under `sts` in the
+///   `[services NAME]` section the profile's `services` key names, then the profile's `endpoint_url` (all four
 ///   ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's `ignore_configured_endpoint_urls` is
 ///   `true`), then the regional endpoint `https://sts.REGION.amazonaws.com`, or the global `https://sts.amazonaws.com`
 ///   signed for `us-east-1` when `AWS_STS_REGIONAL_ENDPOINTS` / `sts_regional_endpoints` is `legacy` and the region
@@ -109,10 +110,15 @@ public struct STSConfiguration: Sendable, Equatable {
             // botocore's ensure_boolean: "true" in any case is true, anything else false.
             ignoreConfigured = ignore.text.lowercased() == "true"
         }
-        if !ignoreConfigured,
-            let configured = lookup.env("AWS_ENDPOINT_URL_STS") ?? lookup.env("AWS_ENDPOINT_URL")
-                ?? lookup.key("endpoint_url")
-        {
+        var configured: Setting?
+        if !ignoreConfigured {
+            configured = lookup.env("AWS_ENDPOINT_URL_STS") ?? lookup.env("AWS_ENDPOINT_URL")
+            if configured == nil {
+                let service = try lookup.serviceEndpoint()
+                configured = service ?? lookup.key("endpoint_url")
+            }
+        }
+        if let configured {
             guard let endpoint = STSEndpoint(url: configured.text, source: configured.name) else {
                 throw .invalidSetting(
                     name: configured.name, value: configured.text,
@@ -173,6 +179,19 @@ struct Lookup {
     func key(_ key: String) -> Setting? {
         guard let profile, let text = profile[key], !text.isEmpty else { return nil }
         return Setting(name: "\(key) in profile '\(singleLine(profile.name))'", text: text)
+    }
+
+    /// `endpoint_url` of `sts` in the `[services NAME]` section the profile's `services` key names. A name without
+    /// such a section is an error, as in botocore.
+    func serviceEndpoint() throws(STSError) -> Setting? {
+        guard let profile, let services = key("services") else { return nil }
+        guard let settings = profile.serviceSettings else {
+            throw .invalidSetting(
+                name: services.name, value: services.text,
+                expected: "the name of a [services NAME] section in the config file")
+        }
+        guard let url = settings["sts"]?["endpoint_url"], !url.isEmpty else { return nil }
+        return Setting(name: "endpoint_url of sts in [services \(singleLine(services.text))]", text: url)
     }
 }
 

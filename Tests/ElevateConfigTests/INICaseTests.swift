@@ -44,6 +44,14 @@ struct INICase: Decodable, Sendable, CustomTestStringConvertible {
 
     struct Expectation: Decodable, Sendable {
         var profiles: [String: [String: Value]]
+        /// profile → service → `endpoint_url` of that service in the profile's `[services NAME]` section (nil when
+        /// it has none, "missing" when the section it names does not exist).
+        var serviceEndpoints: [String: [String: String?]]?
+
+        enum CodingKeys: String, CodingKey {
+            case profiles
+            case serviceEndpoints = "service_endpoints"
+        }
     }
 
     var name: String
@@ -125,5 +133,16 @@ struct INICaseTests {
             actual[name] = values
         }
         #expect(actual == expected)
+        let config = try parse()
+        for (name, services) in try #require(testCase.expect).serviceEndpoints ?? [:] {
+            let profile = try #require(config.profiles[name])
+            for (service, expected) in services {
+                if expected == "missing" {
+                    #expect(profile["services"] != nil && profile.serviceSettings == nil, "\(name): \(service)")
+                } else {
+                    #expect(profile.serviceSettings?[service]?["endpoint_url"] == expected, "\(name): \(service)")
+                }
+            }
+        }
     }
 }

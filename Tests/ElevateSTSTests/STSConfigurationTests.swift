@@ -61,6 +61,33 @@ struct STSConfigurationTests {
         #expect(try resolve(["AWS_ENDPOINT_URL_STS": ""], profile).endpoint.url == "http://127.0.0.1:1003/")
     }
 
+    @Test("a [services] section's sts endpoint_url comes after AWS_ENDPOINT_URL and before the profile's, as in botocore")
+    func servicesEndpoint() throws {
+        func profile(_ settings: [String: [String: String]]?) -> Profile {
+            Profile(name: "hop", values: ["services": "local", "endpoint_url": "http://127.0.0.1:1003"],
+                    serviceSettings: settings)
+        }
+        let local = profile(["sts": ["endpoint_url": "http://127.0.0.1:1004"], "s3": ["endpoint_url": "http://x"]])
+        func resolve(_ environment: [String: String], _ profile: Profile) throws(STSError) -> STSConfiguration {
+            try STSConfiguration.resolve(environment: environment, profile: profile)
+        }
+        #expect(try resolve([:], local).endpoint.url == "http://127.0.0.1:1004/")
+        #expect(try resolve([:], local).endpoint.source == "endpoint_url of sts in [services local]")
+        #expect(try resolve(["AWS_ENDPOINT_URL": "http://127.0.0.1:1002"], local).endpoint.url
+                == "http://127.0.0.1:1002/")
+        #expect(try resolve(["AWS_ENDPOINT_URL_STS": "http://127.0.0.1:1001"], local).endpoint.url
+                == "http://127.0.0.1:1001/")
+        // No sts settings (or an empty URL): the profile's own endpoint_url.
+        #expect(try resolve([:], profile(["s3": ["endpoint_url": "http://x"]])).endpoint.url == "http://127.0.0.1:1003/")
+        #expect(try resolve([:], profile(["sts": ["endpoint_url": ""]])).endpoint.url == "http://127.0.0.1:1003/")
+        // A services name without its section fails, but only once it is looked at.
+        #expect(throws: STSError.self) { try resolve([:], profile(nil)) }
+        #expect(try resolve(["AWS_ENDPOINT_URL": "http://127.0.0.1:1002"], profile(nil)).endpoint.url
+                == "http://127.0.0.1:1002/")
+        #expect(try resolve(["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true", "AWS_REGION": "eu-west-1"], profile(nil))
+                .endpoint.url == "https://sts.eu-west-1.amazonaws.com/")
+    }
+
     @Test("a configured endpoint is signed for the resolved region")
     func configuredEndpointRegion() throws {
         let configuration = try resolve(["AWS_ENDPOINT_URL": "http://localhost:5000"], ["region": "eu-west-1"])

@@ -11,6 +11,7 @@ Run: python3 -m pytest Tests/e2e/test_config_oracle.py
 import json
 import pathlib
 
+import botocore.configprovider
 import botocore.exceptions
 import botocore.session
 import pytest
@@ -41,6 +42,18 @@ def full_profiles(tmp_path, monkeypatch, case):
     return botocore.session.Session().full_config["profiles"]
 
 
+def service_endpoint(profile: str, service: str):
+    """endpoint_url of `service` in the [services NAME] section `profile` names, as botocore's
+    ConfiguredEndpointProvider reads it; "missing" when the named section does not exist."""
+    session = botocore.session.Session(profile=profile)
+    provider = botocore.configprovider.ConfiguredEndpointProvider(
+        full_config=session.full_config, scoped_config=session.get_scoped_config(), client_name=service, environ={})
+    try:
+        return provider._get_endpoint_url_config_service()
+    except botocore.exceptions.InvalidConfigError:
+        return "missing"
+
+
 def test_fixture_has_enough_cases():
     assert len(CASES) >= 30
     assert len({case["name"] for case in CASES}) == len(CASES), "case names must be unique"
@@ -55,3 +68,6 @@ def test_botocore_agrees_with_fixture(case, tmp_path, monkeypatch):
         assert pathlib.Path(raised.value.kwargs["path"]).name == expected_file
     else:
         assert full_profiles(tmp_path, monkeypatch, case) == case["expect"]["profiles"]
+        for profile, services in case["expect"].get("service_endpoints", {}).items():
+            for service, expected in services.items():
+                assert service_endpoint(profile, service) == expected, (profile, service)

@@ -46,6 +46,31 @@ def test_boto3_gets_role_b_through_user_then_role_a(sandbox, moto, unique):
     assert json.loads(result.stdout)["Arn"] == chain.session_arn(1)
 
 
+def test_a_services_section_sets_the_sts_endpoint_for_us_and_for_the_aws_cli(sandbox, moto, unique):
+    """No endpoint variable at all: every profile names `[services local]`, whose `sts` endpoint_url is moto."""
+    chain = seed_chain(moto, unique)
+    services = f"\n[services local]\nsts =\n  endpoint_url = {moto.url}\n"
+    sections = hop_profiles(chain, extra={0: "services = local", 1: "services = local"})
+    write_app_config(sandbox, sections + services, chain.user)
+    sandbox.write_config(sandbox.config.read_text().replace("region = us-east-1\n", "region = us-east-1\nservices = local\n", 1))
+    result = aws_cli(sandbox, {}, "sts", "get-caller-identity", "--profile", "app", "--output", "json",
+                     drop=("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"))
+    assert result.returncode == 0, result
+    assert json.loads(result.stdout)["Arn"] == chain.session_arn(1)
+    debug = sandbox.run("credential-process", "--profile", "app-chain", "--debug", env={"AWS_ELEVATE_CACHE": "none"},
+                        drop=("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"))
+    parse_credential_document(debug)
+    assert "endpoint_url of sts in [services local]" in debug.err, debug
+
+
+def test_a_services_key_naming_no_section_is_a_configuration_error(sandbox, moto, unique):
+    chain = seed_chain(moto, unique, hops=1)
+    write_app_config(sandbox, hop_profiles(chain, extra={0: "services = nowhere"}), chain.user)
+    result = sandbox.run("credential-process", "--profile", "app-chain", drop=("AWS_ENDPOINT_URL",))
+    assert_failure(result, "app-chain", EXIT_CONFIGURATION)
+    assert "'nowhere'" in result.err and "[services NAME] section" in result.err, result
+
+
 def test_three_hops_reach_the_third_role(sandbox, moto, unique):
     chain = seed_chain(moto, unique, hops=3)
     write_app_config(sandbox, hop_profiles(chain), chain.user)
