@@ -1,3 +1,4 @@
+import ElevateCore
 import ElevateHTTP
 
 /// When and how long to wait before sending a failed STS request again.
@@ -6,7 +7,7 @@ import ElevateHTTP
 /// authorisation error. Waits use "full jitter": a random time between zero and `min(maxDelay, baseDelay · 2ⁿ⁻¹)`
 /// before retry n. A retry is started only while the time since the first attempt, plus the wait, stays within
 /// `budget`; so with the defaults (4 attempts, 10 s budget) a request takes at most about 10 s plus one attempt's
-/// timeout.
+/// timeout. ``configured(environment:profile:)`` applies botocore's `max_attempts` and `retry_mode`.
 public struct RetryPolicy: Sendable {
     /// The most attempts, the first included; at least 1.
     public var maxAttempts: Int
@@ -53,6 +54,39 @@ public struct RetryPolicy: Sendable {
 
     /// Never retries.
     public static var none: RetryPolicy { RetryPolicy(maxAttempts: 1) }
+
+    /// The largest `max_attempts` accepted.
+    public static let maximumConfiguredAttempts = 20
+
+    /// This policy with botocore's attempt settings applied, the environment winning over the profile as for
+    /// every setting: `AWS_MAX_ATTEMPTS` / `max_attempts` (attempts in all, the first included), else the default
+    /// of `AWS_RETRY_MODE` / `retry_mode` (`legacy` 5, `standard` and `adaptive` 3); with neither, unchanged. Which
+    /// answers are retried and how long to wait stay this policy's, whatever the mode.
+    ///
+    /// Throws ``STSError/invalidSetting(name:value:expected:)`` for a value botocore would refuse too.
+    public func configured(environment: [String: String], profile: Profile?) throws(STSError) -> RetryPolicy {
+        let lookup = Lookup(environment: environment, profile: profile)
+        var policy = self
+        if let mode = lookup.env("AWS_RETRY_MODE") ?? lookup.key("retry_mode") {
+            switch mode.text {
+            case "legacy": policy.maxAttempts = 5
+            case "standard", "adaptive": policy.maxAttempts = 3
+            default: throw .invalidSetting(name: mode.name, value: mode.text, expected: "legacy, standard or adaptive")
+            }
+        }
+        if let attempts = lookup.env("AWS_MAX_ATTEMPTS") ?? lookup.key("max_attempts") {
+            let text = trimmingWhitespace(attempts.text)
+            guard text.utf8.count <= 3, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let count = Int(text),
+                (1...Self.maximumConfiguredAttempts).contains(count)
+            else {
+                throw .invalidSetting(
+                    name: attempts.name, value: attempts.text,
+                    expected: "a whole number of attempts from 1 to \(Self.maximumConfiguredAttempts), the first included")
+            }
+            policy.maxAttempts = count
+        }
+        return policy
+    }
 
     /// Whether an STS answer with `status` and error `code` (if any) may succeed when sent again.
     public static func isRetryable(status: Int, code: String?) -> Bool {

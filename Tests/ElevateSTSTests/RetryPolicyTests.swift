@@ -1,3 +1,4 @@
+import ElevateCore
 import ElevateHTTP
 import ElevateSTS
 import Testing
@@ -23,6 +24,37 @@ struct RetryPolicyTests {
         ] as [(Int, String?)])
     func notRetryable(status: Int, code: String?) {
         #expect(!RetryPolicy.isRetryable(status: status, code: code))
+    }
+
+    @Test("botocore's max_attempts and retry_mode set the attempts; the environment wins over the profile",
+          arguments: [
+              ([:], [:], 4), (["AWS_MAX_ATTEMPTS": "1"], [:], 1), ([:], ["max_attempts": "7"], 7),
+              (["AWS_MAX_ATTEMPTS": "2"], ["max_attempts": "7"], 2), (["AWS_RETRY_MODE": "standard"], [:], 3),
+              ([:], ["retry_mode": "legacy"], 5), ([:], ["retry_mode": "adaptive"], 3),
+              (["AWS_RETRY_MODE": "standard"], ["max_attempts": "6"], 6), (["AWS_MAX_ATTEMPTS": ""], [:], 4),
+              ([:], ["max_attempts": " 9 "], 9), ([:], ["max_attempts": "20"], 20),
+          ] as [([String: String], [String: String], Int)])
+    func configuredAttempts(environment: [String: String], values: [String: String], attempts: Int) throws {
+        let policy = try RetryPolicy.standard.configured(
+            environment: environment, profile: Profile(name: "hop", values: values))
+        #expect(policy.maxAttempts == attempts)
+    }
+
+    @Test("attempt settings botocore would refuse are configuration errors naming the setting",
+          arguments: [
+              (["AWS_MAX_ATTEMPTS": "0"], [:], "AWS_MAX_ATTEMPTS"), ([:], ["max_attempts": "three"], "max_attempts"),
+              ([:], ["max_attempts": "21"], "max_attempts"), ([:], ["max_attempts": "-1"], "max_attempts"),
+              (["AWS_RETRY_MODE": "Standard"], [:], "AWS_RETRY_MODE"), ([:], ["retry_mode": "fast"], "retry_mode"),
+          ] as [([String: String], [String: String], String)])
+    func invalidAttemptSettings(environment: [String: String], values: [String: String], name: String) throws {
+        let error = try #require(throws: STSError.self) {
+            try RetryPolicy.standard.configured(environment: environment, profile: Profile(name: "hop", values: values))
+        }
+        guard case .invalidSetting(let setting, _, _) = error else {
+            Issue.record("not an invalid setting: \(error)")
+            return
+        }
+        #expect(setting.hasPrefix(name))
     }
 
     @Test("network trouble is retried; TLS failures, bad requests and oversized answers are not")

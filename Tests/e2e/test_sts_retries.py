@@ -6,7 +6,7 @@ retry budget is bounded; the proxy settings of the environment are honoured for 
 import json
 import time
 
-from harness import EXIT_CREDENTIALS, assert_failure, parse_credential_document
+from harness import EXIT_CONFIGURATION, EXIT_CREDENTIALS, assert_failure, parse_credential_document
 from sts_harness import aws_cli, fault_proxy, hop_profiles, seed_chain, write_app_config  # noqa: F401 (fixture)
 
 THROTTLING = {"status": 400, "code": "Throttling", "message": "Rate exceeded"}
@@ -38,7 +38,8 @@ def test_throttling_is_retried_until_sts_answers(sandbox, moto, fault_proxy, uni
 def test_the_aws_cli_gets_role_b_although_sts_throttles(sandbox, moto, fault_proxy, unique):
     chain = seed_chain(moto, unique)
     write_app_config(sandbox, hop_profiles(chain), chain.user)
-    fault_proxy.plan("AssumeRole", THROTTLING, {"status": 400, "code": "RequestLimitExceeded"}, THROTTLING)
+    # The CLI's AWS_RETRY_MODE reaches aws-elevate too: standard means 3 attempts, so two faults still pass.
+    fault_proxy.plan("AssumeRole", THROTTLING, {"status": 400, "code": "RequestLimitExceeded"})
     env = {**through_proxy(moto, fault_proxy), "AWS_RETRY_MODE": "standard"}
     result = aws_cli(sandbox, env, "sts", "get-caller-identity", "--profile", "app", "--output", "json")
     assert result.returncode == 0, result
@@ -66,6 +67,27 @@ def test_persistent_throttling_gives_up_after_four_attempts(sandbox, moto, fault
                    f"hop 1 ({chain.roles[0].arn}): sts Throttling: Rate exceeded (after 4 attempts)", "try again")
     assert assume_role_answers(fault_proxy) == ["fault 400 Throttling"] * 4
     assert elapsed < 30, f"retries took {elapsed:.1f} s"
+
+
+def test_max_attempts_and_retry_mode_set_the_attempts_as_in_botocore(sandbox, moto, fault_proxy, unique):
+    chain = seed_chain(moto, unique, hops=1)
+    for extra, env, attempts in (("", {"AWS_MAX_ATTEMPTS": "1"}, 1), ("max_attempts = 2", {}, 2),
+                                 ("retry_mode = standard", {}, 3),
+                                 ("max_attempts = 2", {"AWS_MAX_ATTEMPTS": "5"}, 5)):
+        write_app_config(sandbox, hop_profiles(chain, extra={0: extra}), chain.user)
+        fault_proxy.request("POST", "/_fault/reset")
+        fault_proxy.plan("AssumeRole", *[THROTTLING] * 10)
+        result = sandbox.run("credential-process", "--profile", "app-chain", env={**through_proxy(moto, fault_proxy), **env})
+        line = assert_failure(result, "app-chain", EXIT_CREDENTIALS, "sts Throttling: Rate exceeded")
+        assert (f"(after {attempts} attempts)" in line) == (attempts > 1), line
+        assert assume_role_answers(fault_proxy) == ["fault 400 Throttling"] * attempts, (extra, env)
+
+
+def test_an_invalid_max_attempts_is_a_configuration_error_quoting_it(sandbox, moto, unique):
+    chain = seed_chain(moto, unique, hops=1)
+    write_app_config(sandbox, hop_profiles(chain, extra={0: "max_attempts = many"}), chain.user)
+    result = sandbox.run("credential-process", "--profile", "app-chain", env={"AWS_ENDPOINT_URL": moto.url})
+    assert_failure(result, "app-chain", EXIT_CONFIGURATION, "'many'", "max_attempts")
 
 
 def test_access_denied_is_never_retried(sandbox, moto, fault_proxy, unique):

@@ -34,9 +34,11 @@ public struct AssumeRoleElevation: ElevationPlugin {
         let settings = try AssumeRoleSettings(profile: step.profile, hop: hop)
         let request = try makeRequest(settings, input: input, hop: hop, context: context)
         let configuration: STSConfiguration
+        let retry: RetryPolicy
         do {
             configuration = try STSConfiguration.resolve(
                 environment: context.environment, profile: step.profile, machineRegion: input.machine?.region)
+            retry = try self.retry.configured(environment: context.environment, profile: step.profile)
         } catch {
             throw AssumeRoleError.sts(hop: hop, roleArn: settings.roleArn, error: error)
         }
