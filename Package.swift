@@ -116,6 +116,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Source: another program's credential_process document.
+        .target(
+            name: "ProcessSource",
+            dependencies: ["ElevateCore"],
+            path: "plugins/process/Sources",
+            swiftSettings: swiftSettings
+        ),
+
         // Elevation: sts:AssumeRole with the previous step's credentials.
         .target(
             name: "AssumeRoleElevation",
@@ -130,7 +138,7 @@ let package = Package(
         .target(
             name: "ElevateCommands",
             dependencies: [
-                "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource",
+                "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ProcessSource",
                 "AssumeRoleElevation", "ElevateSTS", "ElevateCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -225,6 +233,12 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             path: "plugins/imds/Tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProcessSourceTests",
+            dependencies: ["ProcessSource", "ElevateCore", .product(name: "Logging", package: "swift-log")],
+            path: "plugins/process/Tests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import AssumeRoleElevation
 import ElevateCore
 import EnvSource
 import IMDSSource
+import ProcessSource
 import ProfileSource
 
 /// The one place where the built-in plugins are put into a registry.
@@ -12,6 +13,7 @@ enum BuiltinPlugins {
             try registry.register(EnvSource())
             try registry.register(ProfileSource())
             try registry.register(IMDSSource())
+            try registry.register(ProcessSource())
             try registry.register(AssumeRoleElevation())
         } catch {
             // Only a duplicate name can fail, and the list above is fixed: a test pins that it builds.

@@ -83,8 +83,6 @@ public enum ConfigError: ElevateFailure, Equatable {
     case unknownCredentialSource(chain: [String], value: String, at: FileLocation?)
     /// The profile would be resolved through its `credential_process`, which runs aws-elevate again.
     case runsItself(chain: [String], at: FileLocation?)
-    /// The profile would be resolved through a `credential_process` of another program.
-    case foreignCredentialProcess(chain: [String], at: FileLocation?)
     /// The profile uses a way of getting credentials aws-elevate does not implement (web identity, SSO, login).
     case unsupported(chain: [String], key: String, mechanism: String, at: FileLocation?)
     /// The profile holds nothing that yields credentials.
@@ -134,10 +132,6 @@ public enum ConfigError: ElevateFailure, Equatable {
             return prefix(chain) + "credential_source '\(q(value))'\(suffix(at)) is not a known source"
         case .runsItself(let chain, let at):
             return prefix(chain) + "its credential_process\(suffix(at)) runs aws-elevate again, which would recurse"
-        case .foreignCredentialProcess(let chain, let at):
-            return prefix(chain)
-                + "its credentials would come from credential_process\(suffix(at)), and aws-elevate does not run "
-                + "other credential processes yet"
         case .unsupported(let chain, let key, let mechanism, let at):
             return prefix(chain)
                 + "'\(q(key))'\(suffix(at)) asks for \(mechanism), which aws-elevate does not support yet"
@@ -197,8 +191,6 @@ public enum ConfigError: ElevateFailure, Equatable {
             return "point --profile at the chain profile that holds role_arn (by convention '\(q(name))-chain'); "
                 + "the profile the SDK uses holds only credential_process = aws-elevate credential-process "
                 + "--profile \(q(name))-chain"
-        case .foreignCredentialProcess:
-            return "give the chain profile static keys, source_profile or credential_source"
         case .unsupported:
             return "start the chain from static keys, source_profile or credential_source"
         case .noCredentials:

@@ -108,11 +108,11 @@ func readConfigFile(at path: String, limit: Int) throws(ConfigError) -> [UInt8]?
     if fd < 0 {
         let code = errno
         if code == ENOENT || code == ENOTDIR { return nil }
-        throw .unreadable(path: path, reason: errorText(code))
+        throw .unreadable(path: path, reason: errnoText(code))
     }
     defer { close(fd) }
     var info = stat()
-    guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: errorText(errno)) }
+    guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: errnoText(errno)) }
     let type = info.st_mode & S_IFMT
     if type == S_IFDIR { throw .unreadable(path: path, reason: "it is a directory") }
     guard type == S_IFREG else { return nil }
@@ -121,11 +121,7 @@ func readConfigFile(at path: String, limit: Int) throws(ConfigError) -> [UInt8]?
     switch readAll(fd: fd, sizeHint: Int(info.st_size), limit: limit) {
     case .bytes(let bytes): return bytes
     case .tooLarge: throw .tooLarge(path: path, size: max(Int64(info.st_size), Int64(limit) + 1))
-    case .failed(let code): throw .unreadable(path: path, reason: errorText(code))
+    case .failed(let code): throw .unreadable(path: path, reason: errnoText(code))
     }
 }
 
-private func errorText(_ code: Int32) -> String {
-    guard let text = strerror(code) else { return "error \(code)" }
-    return String(cString: text).lowercased()
-}

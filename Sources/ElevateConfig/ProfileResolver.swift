@@ -110,11 +110,10 @@ public struct ProfileResolver: Sendable {
                 chain: chain, key: "login_session", mechanism: "login sessions", at: field.location("login_session"))
         }
         if let command = try field.text("credential_process") {
-            let at = field.location("credential_process")
             if let program = shellWords(command)?.first, isSelf(program) {
-                throw .runsItself(chain: chain, at: at)
+                throw .runsItself(chain: chain, at: field.location("credential_process"))
             }
-            throw .foreignCredentialProcess(chain: chain, at: at)
+            return Step(plugin: "process", profile: profile)
         }
         if let fromConfig = config.configProfiles[name], has(fromConfig.profile, accessKeyId) {
             return try staticKeys(profile, from: fromConfig, chain: chain)

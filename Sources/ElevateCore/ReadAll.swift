@@ -45,3 +45,10 @@ public func readAll(fd: Int32, sizeHint: Int, limit: Int) -> ReadAllResult {
     }
     return .tooLarge
 }
+
+/// The C library's message for `errno` value `code`, lower-cased to sit inside a sentence ("no such file or
+/// directory").
+public func errnoText(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "error \(code)" }
+    return String(cString: text).lowercased()
+}

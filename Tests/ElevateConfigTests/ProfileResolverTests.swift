@@ -357,11 +357,19 @@ struct ProfileResolverTests {
         #expect(shape(result) == "profile(app)")
     }
 
-    @Test("another program's credential_process is not run")
+    @Test("another program's credential_process is a process source, also under a role, before config-file keys")
     func foreignProcess() throws {
-        let error = try failure("app", ["[profile app]", "credential_process = /usr/bin/vault-helper --role x"])
-        #expect(error == .foreignCredentialProcess(chain: ["app"], at: FileLocation(path: files.configPath, line: 2)))
-        #expect(error.remedy.contains("static keys, source_profile or credential_source"))
+        #expect(shape(try plan("app", ["[profile app]", "credential_process = /usr/bin/vault-helper --role x"]))
+                == shape(try plan("app", ["[profile app]", "credential_process = other"])))
+        let alone = try plan("app", ["[profile app]", "credential_process = /usr/bin/vault-helper --role x"])
+        #expect(alone.source.plugin == "process" && alone.hops.isEmpty)
+        let chained = try plan("admin", [
+            "[profile admin]", "role_arn = arn:aws:iam::123456789012:role/admin", "source_profile = base",
+            "[profile base]", "credential_process = vault-helper", "aws_access_key_id = AKIDCONFIG",
+            "aws_secret_access_key = s",
+        ])
+        #expect(chained.source.plugin == "process" && chained.source.profile.name == "base")
+        #expect(chained.hops.map(\.plugin) == ["assume-role"])
     }
 
     // MARK: Nothing usable

@@ -242,12 +242,12 @@ def test_a_source_profile_whose_credential_process_runs_aws_elevate_is_refused(s
     assert_failure(result, "app-chain", EXIT_CONFIGURATION, "credential_process", "'app'")
 
 
-def test_a_profile_with_a_foreign_credential_process_is_not_run(sandbox):
+def test_a_foreign_credential_process_that_prints_no_document_is_one_clear_line(sandbox):
     marker = sandbox.root / "ran"
     sandbox.write_config(f"[profile other]\ncredential_process = /usr/bin/touch {marker}\n")
     result = sandbox.run("credential-process", "--profile", "other")
-    assert_failure(result, "other", EXIT_CONFIGURATION, "credential_process")
-    assert not marker.exists(), "aws-elevate ran a credential_process"
+    assert_failure(result, "other", EXIT_CREDENTIALS, "'/usr/bin/touch'", "not a JSON credential document")
+    assert marker.exists(), "the program ran, as botocore runs it"
 
 
 def test_expired_environment_credentials_exit_1_naming_the_time(sandbox):

@@ -4,7 +4,7 @@
 /// Words are separated by space, tab, CR or LF; single quotes keep everything literally; inside double quotes a
 /// backslash escapes only `"` and `\`; outside quotes a backslash escapes any character. `''` is an empty word.
 /// Returns `nil` for an unclosed quote or a trailing backslash, where `shlex.split` raises `ValueError`.
-func shellWords(_ text: String) -> [String]? {
+public func shellWords(_ text: String) -> [String]? {
     enum State: Equatable {
         case between
         case word

@@ -1,0 +1,165 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import ElevateCore
+
+/// Source plugin `process`: base credentials from another program, as botocore takes them from a source profile's
+/// `credential_process` (aws-vault, a password manager's helper, a SAML tool, …).
+///
+/// The command line is split as `shlex.split` does and run without a shell, its standard output read as the
+/// `credential_process` document (`Version` 1, `AccessKeyId`, `SecretAccessKey`, optional `SessionToken` and
+/// `Expiration`). A plan that ends here is not cached (the program keeps its own cache, if it has one); with hops
+/// after it, the session at the end is cached under the command line, so a hit does not run the program.
+public struct ProcessSource: SourcePlugin {
+    public let name = "process"
+    public let summary = "the credential_process of the source profile: another program's credential document"
+
+    /// The most a program may write to standard output (a document is a few kilobytes).
+    public static let outputLimit = 64 * 1024
+
+    public init() {}
+
+    public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
+        guard let command = step.profile["credential_process"] else { return nil }
+        guard let arguments = shellWords(command), let program = arguments.first else {
+            throw ProcessSourceError.unparsable(command: command)
+        }
+        context.logger.debug("process: running '\(singleLine(program))' (credential_process of profile '\(singleLine(step.profile.name))')")
+        let output: ChildOutput
+        do {
+            output = try ChildProcess.run(arguments, environment: context.environment, stdoutLimit: Self.outputLimit)
+        } catch {
+            switch error {
+            case .spawn(let code): throw ProcessSourceError.cannotStart(program: program, reason: errnoText(code))
+            case .io(let code): throw ProcessSourceError.io(program: program, reason: errnoText(code))
+            }
+        }
+        switch output.ending {
+        case .exited(0):
+            break
+        case .exited(let status):
+            throw ProcessSourceError.failed(program: program, ending: "exited with status \(status)",
+                                            stderr: lastLine(output.stderr))
+        case .signaled(let signal):
+            throw ProcessSourceError.failed(program: program, ending: "was killed by signal \(signal)",
+                                            stderr: lastLine(output.stderr))
+        }
+        if output.stdoutOverflowed {
+            throw ProcessSourceError.badDocument(program: program, reason: "it wrote more than 64 KiB")
+        }
+        return try ProcessDocument.credentials(from: output.stdout, program: program)
+    }
+
+    /// The command line: nothing secret, and a different command is a different source.
+    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
+        guard let command = step.profile["credential_process"] else { return nil }
+        return ["credential_process": command]
+    }
+
+    /// A plan of this source alone is not cached: the program decides how long its answer is good for.
+    public var readsLocally: Bool { true }
+
+    /// The last non-empty line of a program's standard error, for the one-line message.
+    func lastLine(_ bytes: [UInt8]) -> String? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.split(whereSeparator: \.isNewline).last.map { trimmingWhitespace(String($0)) }
+            .flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// The `credential_process` document, read as botocore reads it.
+enum ProcessDocument {
+    private struct Document: Decodable {
+        // Optional so that a missing key is reported by name rather than as a decoding error.
+        var Version: Int?
+        var AccessKeyId: String?
+        var SecretAccessKey: String?
+        var SessionToken: String?
+        var Expiration: String?
+    }
+
+    static func credentials(from bytes: [UInt8], program: String) throws(ProcessSourceError) -> Credentials {
+        let document: Document
+        do {
+            document = try JSONDecoder().decode(Document.self, from: Data(bytes))
+        } catch {
+            // Never quote the output: it may hold a secret.
+            throw .badDocument(program: program, reason: "its output is not a JSON credential document")
+        }
+        guard document.Version == 1 else {
+            throw .badDocument(
+                program: program,
+                reason: document.Version.map { "Version is \($0), not 1" } ?? "the document has no Version")
+        }
+        guard let keyId = document.AccessKeyId, !keyId.isEmpty else {
+            throw .badDocument(program: program, reason: "AccessKeyId is missing or empty")
+        }
+        guard let secret = document.SecretAccessKey, !secret.isEmpty else {
+            throw .badDocument(program: program, reason: "SecretAccessKey is missing or empty")
+        }
+        let token = document.SessionToken.flatMap { $0.isEmpty ? nil : $0 }
+        var expiration: Date?
+        if let text = document.Expiration {
+            guard let date = Timestamp.parse(text) else {
+                throw .badDocument(program: program, reason: "Expiration '\(singleLine(text))' is not an RFC 3339 time")
+            }
+            expiration = date
+        }
+        return Credentials(
+            accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, expiration: expiration,
+            // Temporary credentials count as a role session as far as STS chaining limits go, as for `env`.
+            origin: token == nil ? .user : .role)
+    }
+}
+
+
+/// Errors of the `process` source. Messages name the program, never its output.
+public enum ProcessSourceError: ElevateFailure, Equatable {
+    /// The command line has an unclosed quote or a trailing backslash, or no words.
+    case unparsable(command: String)
+    /// The program could not be started.
+    case cannotStart(program: String, reason: String)
+    /// Talking to the program failed.
+    case io(program: String, reason: String)
+    /// The program ended unsuccessfully; the last line of its standard error, if any.
+    case failed(program: String, ending: String, stderr: String?)
+    /// The program's output is not a usable credential document.
+    case badDocument(program: String, reason: String)
+
+    public var category: FailureCategory {
+        switch self {
+        case .unparsable, .cannotStart: .configuration
+        case .io, .failed, .badDocument: .credentials
+        }
+    }
+
+    public var problem: String {
+        switch self {
+        case .unparsable(let command):
+            "credential_process '\(singleLine(command))' is not a command line (an unclosed quote or a trailing backslash)"
+        case .cannotStart(let program, let reason):
+            "credential_process program '\(singleLine(program))' cannot be started: \(reason)"
+        case .io(let program, let reason):
+            "reading the output of credential_process program '\(singleLine(program))' failed: \(reason)"
+        case .failed(let program, let ending, let stderr):
+            "credential_process program '\(singleLine(program))' \(ending)"
+                + (stderr.map { ": \(singleLine($0))" } ?? " and wrote nothing to standard error")
+        case .badDocument(let program, let reason):
+            "credential_process program '\(singleLine(program))' gave no usable credentials: \(reason)"
+        }
+    }
+
+    public var remedy: String {
+        switch self {
+        case .unparsable: "quote the command line as a shell would"
+        case .cannotStart: "give the program's full path, or install it"
+        case .io, .failed: "run the command yourself to see what it needs, then try again"
+        case .badDocument: "make it print {\"Version\": 1, \"AccessKeyId\": …, \"SecretAccessKey\": …} on standard output"
+        }
+    }
+}
