@@ -124,6 +124,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Source: sts:AssumeRoleWithWebIdentity with an OIDC token file.
+        .target(
+            name: "WebIdentitySource",
+            dependencies: ["ElevateCore", "ElevateSTS"],
+            path: "plugins/web-identity/Sources",
+            swiftSettings: swiftSettings
+        ),
+
         // Elevation: sts:AssumeRole with the previous step's credentials.
         .target(
             name: "AssumeRoleElevation",
@@ -139,7 +147,7 @@ let package = Package(
             name: "ElevateCommands",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ProcessSource",
-                "AssumeRoleElevation", "ElevateSTS", "ElevateCache",
+                "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -239,6 +247,16 @@ let package = Package(
             name: "ProcessSourceTests",
             dependencies: ["ProcessSource", "ElevateCore", .product(name: "Logging", package: "swift-log")],
             path: "plugins/process/Tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WebIdentitySourceTests",
+            dependencies: [
+                "WebIdentitySource", "ElevateCore", "ElevateSTS", "ElevateHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            path: "plugins/web-identity/Tests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

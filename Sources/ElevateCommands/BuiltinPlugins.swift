@@ -4,6 +4,7 @@ import EnvSource
 import IMDSSource
 import ProcessSource
 import ProfileSource
+import WebIdentitySource
 
 /// The one place where the built-in plugins are put into a registry.
 enum BuiltinPlugins {
@@ -14,6 +15,7 @@ enum BuiltinPlugins {
             try registry.register(ProfileSource())
             try registry.register(IMDSSource())
             try registry.register(ProcessSource())
+            try registry.register(WebIdentitySource())
             try registry.register(AssumeRoleElevation())
         } catch {
             // Only a duplicate name can fail, and the list above is fixed: a test pins that it builds.

@@ -93,10 +93,14 @@ public struct ProfileResolver: Sendable {
     private func baseStep(_ profile: Profile, chain: [String]) throws(ConfigError) -> Step {
         let field = Field(profile: profile, chain: chain, config: config)
         let name = profile.name
+        // botocore's web identity provider comes first, and takes a profile with role_arn and the token file.
         if has(profile, "web_identity_token_file") {
-            throw .unsupported(
-                chain: chain, key: "web_identity_token_file", mechanism: "web identity federation",
-                at: field.location("web_identity_token_file"))
+            guard has(profile, "role_arn") else {
+                throw .missingKey(
+                    chain: chain, missing: "role_arn", present: "web_identity_token_file",
+                    at: field.location("web_identity_token_file"))
+            }
+            return Step(plugin: "web-identity", profile: profile)
         }
         for key in ["sso_role_name", "sso_account_id"] where has(profile, key) {
             throw .unsupported(

@@ -78,6 +78,23 @@ public struct STSClient: Sendable {
         }
     }
 
+    /// Assumes a role with a web identity token: an unsigned request, since the token authenticates it. The role
+    /// session's credentials come back as for ``assumeRole(_:with:)``.
+    public func assumeRoleWithWebIdentity(_ request: AssumeRoleWithWebIdentityRequest) async throws(STSError)
+        -> Credentials
+    {
+        let action = "AssumeRoleWithWebIdentity"
+        let response = try await perform(
+            action: action, parameters: request.parameters, credentials: nil, secrets: [request.webIdentityToken])
+        do {
+            return try STSResponse.assumedRole(response.body, action: action)
+        } catch {
+            throw .unexpectedResponse(
+                action: action, endpoint: configuration.endpoint.description, status: response.status,
+                detail: error.detail, attempts: 1)
+        }
+    }
+
     /// Who `credentials` stand for.
     public func getCallerIdentity(with credentials: Credentials) async throws(STSError) -> CallerIdentity {
         let secrets = [credentials.secretAccessKey, credentials.sessionToken].compactMap { $0 }
@@ -91,6 +108,18 @@ public struct STSClient: Sendable {
                 action: "GetCallerIdentity", endpoint: configuration.endpoint.description, status: response.status,
                 detail: error.detail, attempts: 1)
         }
+    }
+
+    /// The HTTP request for `parameters`, unsigned (for actions that a token in the parameters authenticates).
+    public func unsignedRequest(parameters: [(name: String, value: String)]) -> HTTPRequest {
+        let endpoint = configuration.endpoint
+        let body = SigV4Request.queryAPIPost(host: endpoint.host, parameters: parameters).body
+        let headers: HTTPHeaders = [
+            "Host": endpoint.host,
+            "Content-Type": SigV4Request.queryAPIContentType,
+            "User-Agent": "aws-elevate",
+        ]
+        return HTTPRequest(method: .post, url: endpoint.url, headers: headers, body: body)
     }
 
     /// The HTTP request for `parameters` signed with `credentials` at `date`.
@@ -142,19 +171,25 @@ public struct STSClient: Sendable {
     private func perform(
         action: String,
         parameters: [(name: String, value: String)],
-        credentials: Credentials,
+        credentials: Credentials?,
         secrets: [String]
     ) async throws(STSError) -> HTTPResponse {
         let endpoint = configuration.endpoint
-        log(
-            "sts \(action) at \(endpoint) (\(endpoint.source)), signed for \(configuration.region) "
-                + "(\(configuration.regionSource)) with key \(credentials.maskedAccessKeyId)")
+        let signing = credentials.map {
+            "signed for \(configuration.region) (\(configuration.regionSource)) with key \($0.maskedAccessKeyId)"
+        }
+        log("sts \(action) at \(endpoint) (\(endpoint.source)), \(signing ?? "unsigned")")
         let start = retry.uptime()
         var attempt = 0
         while true {
             attempt += 1
             // Signed again for each attempt: the signature is only valid for a few minutes around its date.
-            let request = try signedRequest(parameters: parameters, credentials: credentials, date: now())
+            let request =
+                if let credentials {
+                    try signedRequest(parameters: parameters, credentials: credentials, date: now())
+                } else {
+                    unsignedRequest(parameters: parameters)
+                }
             let failure: STSError
             let retryable: Bool
             do {

@@ -96,6 +96,41 @@ extension AssumeRoleRequest: CustomStringConvertible {
     }
 }
 
+/// The parameters of sts:AssumeRoleWithWebIdentity, which the web identity token authenticates: the request is
+/// not signed. The token is a secret and appears in no description.
+public struct AssumeRoleWithWebIdentityRequest: Sendable, Equatable, CustomStringConvertible {
+    /// `RoleArn`.
+    public var roleArn: String
+    /// `RoleSessionName`, 2–64 characters of `[\w+=,.@-]`.
+    public var roleSessionName: String
+    /// `WebIdentityToken`: the OIDC token (a JWT), as read from the token file.
+    public var webIdentityToken: String
+    /// `DurationSeconds`; STS's default (one hour) when `nil`.
+    public var durationSeconds: Int?
+
+    public init(roleArn: String, roleSessionName: String, webIdentityToken: String, durationSeconds: Int? = nil) {
+        self.roleArn = roleArn
+        self.roleSessionName = roleSessionName
+        self.webIdentityToken = webIdentityToken
+        self.durationSeconds = durationSeconds
+    }
+
+    /// `Action`, `Version`, then the parameters in the order of botocore's shape.
+    public var parameters: [(name: String, value: String)] {
+        var list: [(name: String, value: String)] = [
+            ("Action", "AssumeRoleWithWebIdentity"), ("Version", stsAPIVersion),
+            ("RoleArn", roleArn), ("RoleSessionName", roleSessionName), ("WebIdentityToken", webIdentityToken),
+        ]
+        if let durationSeconds { list.append(("DurationSeconds", String(durationSeconds))) }
+        return list
+    }
+
+    /// The role and session, without the token.
+    public var description: String {
+        "role \(roleArn), session \(roleSessionName)" + (durationSeconds.map { ", duration \($0)s" } ?? "")
+    }
+}
+
 /// The parameters of sts:GetCallerIdentity.
 let getCallerIdentityParameters: [(name: String, value: String)] = [
     ("Action", "GetCallerIdentity"), ("Version", stsAPIVersion),

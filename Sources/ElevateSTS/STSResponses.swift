@@ -37,11 +37,12 @@ struct ResponseFailure: Error, Equatable {
 
 /// Reads STS Query API answers. Element names are matched without namespace, as botocore does.
 enum STSResponse {
-    /// The credentials of `AssumeRoleResponse/AssumeRoleResult`, as a role session.
-    static func assumedRole(_ body: [UInt8]) throws(ResponseFailure) -> Credentials {
+    /// The credentials of `ACTIONResponse/ACTIONResult` (`AssumeRole`, `AssumeRoleWithWebIdentity`), as a role
+    /// session.
+    static func assumedRole(_ body: [UInt8], action: String = "AssumeRole") throws(ResponseFailure) -> Credentials {
         let root = try parse(body)
-        guard root.localName == "AssumeRoleResponse", let result = root.child("AssumeRoleResult") else {
-            throw ResponseFailure(detail: "a document that is not an AssumeRoleResponse")
+        guard root.localName == "\(action)Response", let result = root.child("\(action)Result") else {
+            throw ResponseFailure(detail: "a document that is not an \(action)Response")
         }
         let keyId = try text(result, "Credentials", "AccessKeyId")
         let secret = try text(result, "Credentials", "SecretAccessKey")

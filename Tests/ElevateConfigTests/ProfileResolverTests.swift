@@ -385,13 +385,29 @@ struct ProfileResolverTests {
     }
 
     @Test(
-        "SSO, web identity and login settings are reported as unsupported",
-        arguments: ["sso_account_id = 123", "web_identity_token_file = /t", "login_session = arn:aws:iam::1:user/x"]
+        "SSO and login settings are reported as unsupported",
+        arguments: ["sso_account_id = 123", "login_session = arn:aws:iam::1:user/x"]
     )
     func unsupported(line: String) throws {
         let error = try failure("app", ["[profile app]", line])
         guard case .unsupported(_, let key, _, _) = error else { Issue.record("got \(error)"); return }
         #expect(line.hasPrefix(key))
+    }
+
+    @Test("role_arn with web_identity_token_file is a web-identity source, first of all, also as a source profile")
+    func webIdentity() throws {
+        let pod = ["[profile pod]", "role_arn = arn:aws:iam::123456789012:role/pod", "web_identity_token_file = /t",
+                   "aws_access_key_id = AKIDCONFIG", "aws_secret_access_key = s"]
+        let alone = try plan("pod", pod)
+        #expect(alone.source.plugin == "web-identity" && alone.hops.isEmpty)
+        let chained = try plan("admin", pod + [
+            "[profile admin]", "role_arn = arn:aws:iam::123456789012:role/admin", "source_profile = pod",
+        ])
+        #expect(chained.source.plugin == "web-identity" && chained.source.profile.name == "pod")
+        #expect(chained.hops.map(\.plugin) == ["assume-role"])
+        let error = try failure("pod", ["[profile pod]", "web_identity_token_file = /t"])
+        guard case .missingKey(_, let missing, let present, _) = error else { Issue.record("got \(error)"); return }
+        #expect(missing == "role_arn" && present == "web_identity_token_file")
     }
 
     // MARK: Messages

@@ -96,21 +96,7 @@ public struct AssumeRoleSettings: Sendable, Equatable {
     }
 
     /// Whether `text` has the shape `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME` (12-digit account).
-    public static func isRoleArn(_ text: String) -> Bool {
-        guard (20...2048).contains(text.utf8.count) else { return false }
-        let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[3].isEmpty else { return false }
-        let partition = parts[1]
-        guard partition == "aws" || partition.hasPrefix("aws-"),
-            partition.utf8.allSatisfy({ (0x61...0x7A).contains($0) || $0 == UInt8(ascii: "-") })
-        else { return false }
-        guard parts[4].utf8.count == 12, parts[4].utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
-        let resource = parts[5]
-        guard resource.hasPrefix("role/"), let name = resource.split(separator: "/").last, name != "role",
-            !resource.hasSuffix("/"), resource.utf8.allSatisfy({ isWordByte($0) || "+=,.@/-".utf8.contains($0) })
-        else { return false }
-        return true
-    }
+    public static func isRoleArn(_ text: String) -> Bool { STSNames.isRoleArn(text) }
 
     /// `Key=Value,Key2=Value2` → tags, `nil` when malformed. Spaces around items, keys and values are dropped.
     public static func parseTags(_ text: String) -> [SessionTag]? {
@@ -178,15 +164,7 @@ private struct Reader {
 }
 
 /// `\w` as STS means it: ASCII letters, digits and `_`.
-func isWordByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
-        true
-    default:
-        false
-    }
-}
+func isWordByte(_ byte: UInt8) -> Bool { STSNames.isWordByte(byte) }
 
 private func isExternalIdByte(_ byte: UInt8) -> Bool {
     isWordByte(byte) || "+=,.@:/-".utf8.contains(byte)

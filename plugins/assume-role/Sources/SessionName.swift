@@ -1,11 +1,10 @@
 import ElevateCore
+import ElevateSTS
 
 /// Role session names: what STS accepts, and the default that tells CloudTrail readers where a session came from.
 public enum SessionName {
     /// Whether STS accepts `name`: 2–64 characters of `[\w+=,.@-]`.
-    public static func isValid(_ name: String) -> Bool {
-        (2...64).contains(name.utf8.count) && name.utf8.allSatisfy(isAllowed)
-    }
+    public static func isValid(_ name: String) -> Bool { STSNames.isRoleSessionName(name) }
 
     /// The default session name: `aws-elevate-<instance id>` when instance metadata named the instance, else
     /// `user@host`, else `aws-elevate`; always valid (sanitised, at most 64 characters).
@@ -35,7 +34,5 @@ public enum SessionName {
         return bytes.count < 2 ? "aws-elevate" : String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func isAllowed(_ byte: UInt8) -> Bool {
-        isWordByte(byte) || "+=,.@-".utf8.contains(byte)
-    }
+    private static func isAllowed(_ byte: UInt8) -> Bool { STSNames.isSessionNameByte(byte) }
 }
