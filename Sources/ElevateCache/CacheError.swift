@@ -13,10 +13,13 @@ public enum CacheError: ElevateFailure, Equatable {
     case notARegularFile(path: String)
     /// The encryption key file does not hold a key.
     case invalidKeyFile(path: String)
+    /// This run was started, through a credential_process, by a run fetching the same session: it would wait for
+    /// its own caller's lock.
+    case recursion
 
     public var category: FailureCategory {
         switch self {
-        case .invalidSetting: .configuration
+        case .invalidSetting, .recursion: .configuration
         default: .credentials
         }
     }
@@ -35,6 +38,8 @@ public enum CacheError: ElevateFailure, Equatable {
             "\(quoted(path)) in the cache is not a regular file"
         case .invalidKeyFile(let path):
             "the cache key file \(quoted(path)) does not hold a \(KeyFile.keyByteCount)-byte key"
+        case .recursion:
+            "a credential_process of this chain runs aws-elevate for the same chain again"
         }
     }
 
@@ -50,6 +55,8 @@ public enum CacheError: ElevateFailure, Equatable {
             "remove it: rm -r \(shellQuoted(path))"
         case .invalidKeyFile(let path):
             "remove it (rm \(shellQuoted(path))): aws-elevate makes a new key and fetches new sessions"
+        case .recursion:
+            "make that program get its credentials without aws-elevate, or from another profile"
         }
     }
 }

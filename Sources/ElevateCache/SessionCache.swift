@@ -32,12 +32,17 @@ public struct SessionCache: Sendable {
 
     /// The credentials at the end of `plan`: from the cache when a fresh session is there, else from `fetch` (which
     /// runs the plan), stored for the next caller.
+    ///
+    /// `fetch` runs the plan with the context it is given: while a cached session is fetched, its environment names
+    /// the entry in ``fetchingVariable``, so that a credential_process of the plan that runs aws-elevate for the
+    /// same entry again fails at once (``CacheError/recursion``) instead of waiting for its own caller's lock.
     public func credentials(
         for plan: Plan,
         context: RunContext,
-        fetch: () async throws -> Credentials
+        fetch runPlan: (RunContext) async throws -> Credentials
     ) async throws -> Credentials {
         let log = context.logger
+        func fetch() async throws -> Credentials { try await runPlan(context) }
         let requested = plan.hops.last?.profile ?? plan.source.profile
         let settings = try CacheSettings(environment: context.environment, profile: requested)
         if settings.mode == .none {
@@ -64,6 +69,27 @@ public struct SessionCache: Sendable {
             key = derived
             role = derivedRole
         }
+        let fetching = context.environment[Self.fetchingVariable].map { $0.split(separator: ",").map(String.init) } ?? []
+        if fetching.contains(key.digest) { throw CacheError.recursion }
+        // Only a fetch pays for the copy of the environment.
+        func fetchThis() async throws -> Credentials {
+            var marked = context
+            marked.environment[Self.fetchingVariable] = join(fetching + [key.digest], separator: ",")
+            return try await runPlan(marked)
+        }
+        return try await credentials(
+            key: key, role: role, plan: plan, settings: settings, keyringStore: keyringStore, context: context,
+            fetch: fetchThis)
+    }
+
+    /// The cache entries being fetched by the runs that started this one (through a credential_process), by digest.
+    public static let fetchingVariable = "AWS_ELEVATE_FETCHING"
+
+    private func credentials(
+        key: CacheKey, role: String, plan: Plan, settings: CacheSettings, keyringStore: (any KeyringStore)?,
+        context: RunContext, fetch: () async throws -> Credentials
+    ) async throws -> Credentials {
+        let log = context.logger
         guard let directory = settings.directory, let keyPath = settings.keyPath else {
             log.debug("cache: not used: no home directory is known (HOME is unset)")
             return try await fetch()

@@ -31,7 +31,7 @@ struct Pipeline {
         let runner = ChainRunner(registry: registry)
         try runner.validate(plan)
         let cache = SessionCache(registry: registry, keyring: { SecretServiceKeyring() })
-        return try await cache.credentials(for: plan, context: context) {
+        return try await cache.credentials(for: plan, context: context) { context in
             try await runner.run(plan, context: context)
         }
     }

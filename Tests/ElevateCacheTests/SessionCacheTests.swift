@@ -24,7 +24,7 @@ struct SessionCacheTests {
     ) async throws -> Credentials {
         try await cache.credentials(
             for: plan, context: context(recorder, environment: environment, now: time ?? now, tokenCode: tokenCode)
-        ) { fetcher.fetch() }
+        ) { _ in fetcher.fetch() }
     }
 
     @Test("a miss fetches and stores; the next request is a hit that does not fetch")
@@ -259,13 +259,33 @@ struct SessionCacheTests {
         #expect(fetcher.fetches == 2 && fresh == after)
     }
 
+    @Test("a fetch names its entry in the environment it runs with; a run started inside it for the same entry fails at once")
+    func recursionGuard() async throws {
+        let directory = TemporaryDirectory()
+        let environment = cacheEnvironment(directory)
+        var seen: String?
+        _ = try await cache().credentials(for: plan(), context: context(LogRecorder(), environment: environment, now: now)) { inner in
+            seen = inner.environment[SessionCache.fetchingVariable]
+            return Fetcher(now: now).fetch()
+        }
+        let digest = try #require(seen)
+        #expect(digest.utf8.count == 64)
+        // The same entry, from a run that a fetch of it started: no lock wait, no fetch.
+        let nested = environment.merging([SessionCache.fetchingVariable: "0000,\(digest)"]) { $1 }
+        let fetcher = Fetcher(now: now)
+        await #expect(throws: CacheError.recursion) {
+            _ = try await request(cache(), nested, fetcher: fetcher, at: now.addingTimeInterval(3600))
+        }
+        #expect(fetcher.fetches == 0)
+    }
+
     @Test("a failed fetch stores nothing and releases the lock for the next caller")
     func failedFetch() async throws {
         struct Boom: Error {}
         let directory = TemporaryDirectory()
         let environment = cacheEnvironment(directory)
         await #expect(throws: Boom.self) {
-            try await cache().credentials(for: plan(), context: context(LogRecorder(), environment: environment, now: now)) {
+            try await cache().credentials(for: plan(), context: context(LogRecorder(), environment: environment, now: now)) { _ in
                 throw Boom()
             }
         }

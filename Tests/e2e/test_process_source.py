@@ -63,3 +63,21 @@ def test_a_failing_program_is_one_line_with_its_last_error_line(sandbox, moto, u
                      + f"\n[profile vault]\ncredential_process = {helper(sandbox, 'fail')}\n")
     result = sandbox.run("credential-process", "--profile", "app-chain", env={"AWS_ENDPOINT_URL": moto.url})
     assert_failure(result, "app-chain", EXIT_CREDENTIALS, "exited with status 4", "helper: the vault is sealed")
+
+
+def test_a_program_that_runs_aws_elevate_for_the_same_chain_fails_at_once_instead_of_recursing(
+        sandbox, moto, unique):
+    """Regression guard: a wrapper script around aws-elevate itself used to wait for its own caller's cache lock,
+    and without the cache would start processes without end."""
+    chain = seed_chain(moto, unique, hops=1)
+    wrapper = f"/bin/sh -c '{sandbox.binary} credential-process --profile app-chain'"
+    write_app_config(sandbox, hop_profiles(chain, first_source="source_profile = vault")
+                     + f"\n[profile vault]\ncredential_process = {wrapper}\n")
+    cached = sandbox.run("credential-process", "--profile", "app-chain", env={"AWS_ENDPOINT_URL": moto.url},
+                         timeout=60)
+    line = assert_failure(cached, "app-chain", EXIT_CREDENTIALS, "exited with status 2")
+    assert "runs aws-elevate for the same chain again" in line, line
+    uncached = sandbox.run("credential-process", "--profile", "app-chain", timeout=60,
+                           env={"AWS_ENDPOINT_URL": moto.url, "AWS_ELEVATE_CACHE": "none"})
+    line = assert_failure(uncached, "app-chain", EXIT_CREDENTIALS, "exited with status")
+    assert "credential processes already run inside each other" in line, line

@@ -22,6 +22,12 @@ public struct ProcessSource: SourcePlugin {
     /// The most a program may write to standard output (a document is a few kilobytes).
     public static let outputLimit = 64 * 1024
 
+    /// Counts how deep credential processes run inside each other; every program gets it, one higher.
+    public static let depthVariable = "AWS_ELEVATE_PROCESS_DEPTH"
+    /// The deepest nesting allowed: a program that runs aws-elevate for the same profile again would otherwise
+    /// start processes without end.
+    public static let maximumDepth = 4
+
     public init() {}
 
     public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
@@ -29,10 +35,14 @@ public struct ProcessSource: SourcePlugin {
         guard let arguments = shellWords(command), let program = arguments.first else {
             throw ProcessSourceError.unparsable(command: command)
         }
+        let depth = context.environment[Self.depthVariable].flatMap { Int($0) } ?? 0
+        guard depth < Self.maximumDepth else { throw ProcessSourceError.tooDeep(program: program, depth: depth) }
+        var environment = context.environment
+        environment[Self.depthVariable] = String(depth + 1)
         context.logger.debug("process: running '\(singleLine(program))' (credential_process of profile '\(singleLine(step.profile.name))')")
         let output: ChildOutput
         do {
-            output = try ChildProcess.run(arguments, environment: context.environment, stdoutLimit: Self.outputLimit)
+            output = try ChildProcess.run(arguments, environment: environment, stdoutLimit: Self.outputLimit)
         } catch {
             switch error {
             case .spawn(let code): throw ProcessSourceError.cannotStart(program: program, reason: errnoText(code))
@@ -130,10 +140,12 @@ public enum ProcessSourceError: ElevateFailure, Equatable {
     case failed(program: String, ending: String, stderr: String?)
     /// The program's output is not a usable credential document.
     case badDocument(program: String, reason: String)
+    /// Credential processes already run this deep inside each other.
+    case tooDeep(program: String, depth: Int)
 
     public var category: FailureCategory {
         switch self {
-        case .unparsable, .cannotStart: .configuration
+        case .unparsable, .cannotStart, .tooDeep: .configuration
         case .io, .failed, .badDocument: .credentials
         }
     }
@@ -151,6 +163,9 @@ public enum ProcessSourceError: ElevateFailure, Equatable {
                 + (stderr.map { ": \(singleLine($0))" } ?? " and wrote nothing to standard error")
         case .badDocument(let program, let reason):
             "credential_process program '\(singleLine(program))' gave no usable credentials: \(reason)"
+        case .tooDeep(let program, let depth):
+            "credential_process program '\(singleLine(program))' not run: \(depth) credential processes already run "
+                + "inside each other (\(ProcessSource.depthVariable)), which looks like one that runs aws-elevate again"
         }
     }
 
@@ -159,6 +174,7 @@ public enum ProcessSourceError: ElevateFailure, Equatable {
         case .unparsable: "quote the command line as a shell would"
         case .cannotStart: "give the program's full path, or install it"
         case .io, .failed: "run the command yourself to see what it needs, then try again"
+        case .tooDeep: "make the program get its credentials without running aws-elevate for the same profile"
         case .badDocument: "make it print {\"Version\": 1, \"AccessKeyId\": …, \"SecretAccessKey\": …} on standard output"
         }
     }

@@ -123,6 +123,19 @@ struct ProcessSourceTests {
         #expect(credentials?.accessKeyId == "AKIAX")
     }
 
+    @Test("the program sees the nesting depth one higher, and nesting beyond the limit is refused before running")
+    func nesting() async throws {
+        let command = #"sh -c 'printf "{\"Version\":1,\"AccessKeyId\":\"AKIA%s\",\"SecretAccessKey\":\"s\"}" "$AWS_ELEVATE_PROCESS_DEPTH"'"#
+        let first = try await ProcessSource().credentials(for: step(command), context: context())
+        #expect(first?.accessKeyId == "AKIA1")
+        let nested = try await ProcessSource().credentials(
+            for: step(command), context: context(["PATH": "/usr/bin:/bin", "AWS_ELEVATE_PROCESS_DEPTH": "2"]))
+        #expect(nested?.accessKeyId == "AKIA3")
+        let error = try await failure(command, environment: ["PATH": "/usr/bin:/bin", "AWS_ELEVATE_PROCESS_DEPTH": "4"])
+        #expect(error == .tooDeep(program: "sh", depth: 4))
+        #expect(error.category == .configuration)
+    }
+
     @Test("the cache identity is the command line, and a plan of this source alone is not cached")
     func identity() {
         let source = ProcessSource()
