@@ -171,7 +171,8 @@ import json, sys
 from pathlib import Path
 out, target = Path(sys.argv[1]), float(sys.argv[2])
 rss = dict(line.split("=", 1) for line in (out / "cache-rss.txt").read_text().split())
-rss_keys = {"warm file": "file", "auto without a bus (warm": "auto", "cache list": "list", "hello": "hello",
+# Most specific first: the auto row's name also contains "warm file".
+rss_keys = {"auto without a bus (warm": "auto", "warm file": "file", "cache list": "list", "hello": "hello",
             "/bin/true": "true", "awsume": "awsume", "botocore": "botocore",
             "auto with a keyring": "autokeyring", "warm keyring": "keyring", "secret-tool": "lookup"}
 rows = []
