@@ -14,8 +14,18 @@ public struct AWSConfig: Sendable {
     /// on every SDK call.
     public static let maximumFileSize = 4 * 1024 * 1024
 
-    /// Every profile by name, merged.
-    public private(set) var profiles: [String: Profile]
+    /// Every profile by name, merged. Names that differ only in their Unicode spelling (`é` and `e` + U+0301) are
+    /// different profiles, as in botocore; this listing keeps one of such a pair, so look profiles up with
+    /// ``profile(named:)``.
+    public var profiles: [String: Profile] {
+        Dictionary(exactProfiles.values.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The profile called exactly `name` (compared scalar by scalar, as Python compares names), or `nil`.
+    public func profile(named name: String) -> Profile? { exactProfiles[PythonText.exactKey(name)] }
+
+    /// Every profile, by ``PythonText/exactKey(_:)`` of its name.
+    var exactProfiles: [String: Profile]
     /// The files the profiles were read from.
     public private(set) var files: ConfigFiles
     /// Whether the config file existed when it was loaded.
@@ -23,9 +33,9 @@ public struct AWSConfig: Sendable {
     /// Whether the credentials file existed when it was loaded.
     public private(set) var credentialsFileExists: Bool
 
-    /// Each profile as the config file alone gives it; botocore looks for static keys per file.
+    /// Each profile as the config file alone gives it, by exact key; botocore looks for static keys per file.
     var configProfiles: [String: FileProfile]
-    /// Each profile as the credentials file alone gives it.
+    /// Each profile as the credentials file alone gives it, by exact key.
     var credentialsProfiles: [String: FileProfile]
 
     /// The two files and whether each existed, for messages.
@@ -59,9 +69,10 @@ public struct AWSConfig: Sendable {
             let document = try INIParser.parse(config, path: files.configPath)
             for section in document.sections {
                 if let name = configProfileName(section.name) {
-                    configProfiles[name] = FileProfile(name: name, section: section, path: files.configPath)
+                    configProfiles[PythonText.exactKey(name)] = FileProfile(
+                        name: name, section: section, path: files.configPath)
                 } else if let name = servicesSectionName(section.name) {
-                    servicesSections[name] = serviceSettings(section)
+                    servicesSections[PythonText.exactKey(name)] = serviceSettings(section)
                 }
             }
         }
@@ -69,13 +80,13 @@ public struct AWSConfig: Sendable {
         if let credentials {
             let document = try INIParser.parse(credentials, path: files.credentialsPath)
             for section in document.sections {
-                credentialsProfiles[section.name] = FileProfile(
+                credentialsProfiles[PythonText.exactKey(section.name)] = FileProfile(
                     name: section.name, section: section, path: files.credentialsPath)
             }
         }
         var merged: [String: Profile] = configProfiles.mapValues(\.profile)
         for (name, fromCredentials) in credentialsProfiles {
-            var profile = merged[name] ?? Profile(name: name)
+            var profile = merged[name] ?? Profile(name: fromCredentials.profile.name)
             for (key, value) in fromCredentials.profile.values {
                 profile.sections[key] = nil
                 profile.values[key] = value
@@ -88,12 +99,13 @@ public struct AWSConfig: Sendable {
         }
         if !servicesSections.isEmpty {
             for (name, profile) in merged {
-                guard let services = profile["services"], let settings = servicesSections[services] else { continue }
+                guard let services = profile["services"], let settings = servicesSections[PythonText.exactKey(services)]
+                else { continue }
                 merged[name]?.serviceSettings = settings
             }
         }
         return AWSConfig(
-            profiles: merged,
+            exactProfiles: merged,
             files: files,
             configFileExists: config != nil,
             credentialsFileExists: credentials != nil,
@@ -104,7 +116,8 @@ public struct AWSConfig: Sendable {
 
     /// Where `key` of profile `name` is set, the credentials file first (its keys win).
     func location(of key: String, in name: String) -> FileLocation? {
-        credentialsProfiles[name]?.locations[key] ?? configProfiles[name]?.locations[key]
+        let exact = PythonText.exactKey(name)
+        return credentialsProfiles[exact]?.locations[key] ?? configProfiles[exact]?.locations[key]
     }
 }
 

@@ -44,7 +44,7 @@ public struct ProfileResolver: Sendable {
 
     /// The plan for profile `name`. `Plan.region` is that profile's `region`, `nil` when unset or empty.
     public func plan(for name: String) throws(ConfigError) -> Plan {
-        guard let profile = config.profiles[name] else {
+        guard let profile = config.profile(named: name) else {
             throw .profileNotFound(name: name, searched: config.searched)
         }
         let (source, hops) = try resolve(profile, chain: [name], requested: true)
@@ -77,12 +77,12 @@ public struct ProfileResolver: Sendable {
             return (try machineIdentity(field), [hop])
         }
         let sourceName = try field.text("source_profile")!
-        guard let source = config.profiles[sourceName] else {
+        guard let source = config.profile(named: sourceName) else {
             throw .sourceProfileNotFound(
                 chain: chain, name: sourceName, at: field.location("source_profile"), searched: config.searched)
         }
-        if chain.contains(sourceName) {
-            let selfSourced = sourceName == profile.name && hasStaticKeys(profile)
+        if chain.contains(where: { PythonText.same($0, sourceName) }) {
+            let selfSourced = PythonText.same(sourceName, profile.name) && hasStaticKeys(profile)
             guard selfSourced else { throw .sourceProfileLoop(visited: chain + [sourceName]) }
         }
         let (first, hops) = try resolve(source, chain: chain + [sourceName], requested: false)
@@ -106,7 +106,9 @@ public struct ProfileResolver: Sendable {
             throw .unsupported(
                 chain: chain, key: key, mechanism: "IAM Identity Center (SSO)", at: field.location(key))
         }
-        if let fromCredentials = config.credentialsProfiles[name], has(fromCredentials.profile, accessKeyId) {
+        if let fromCredentials = config.credentialsProfiles[PythonText.exactKey(name)],
+            has(fromCredentials.profile, accessKeyId)
+        {
             return try staticKeys(profile, from: fromCredentials, chain: chain)
         }
         if has(profile, "login_session") {
@@ -119,7 +121,7 @@ public struct ProfileResolver: Sendable {
             }
             return Step(plugin: "process", profile: profile)
         }
-        if let fromConfig = config.configProfiles[name], has(fromConfig.profile, accessKeyId) {
+        if let fromConfig = config.configProfiles[PythonText.exactKey(name)], has(fromConfig.profile, accessKeyId) {
             return try staticKeys(profile, from: fromConfig, chain: chain)
         }
         for key in [secretAccessKey] + sessionTokenKeys where has(profile, key) {

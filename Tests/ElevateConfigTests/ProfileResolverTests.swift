@@ -410,6 +410,21 @@ struct ProfileResolverTests {
         #expect(missing == "role_arn" && present == "web_identity_token_file")
     }
 
+    @Test("profiles whose names differ only in their Unicode spelling are different profiles, as in botocore")
+    func exactProfileNames() throws {
+        // "é" precomposed (U+00E9) and decomposed ("e" + U+0301): equal to Swift's ==, different to Python.
+        let config = [
+            "[profile caf\u{E9}]", "role_arn = arn:aws:iam::123456789012:role/a", "source_profile = cafe\u{301}",
+            "[profile cafe\u{301}]", "aws_access_key_id = AKIDDECOMPOSED", "aws_secret_access_key = s",
+        ]
+        let precomposed = try plan("caf\u{E9}", config)
+        #expect(precomposed.hops.count == 1)
+        #expect(precomposed.source.profile["aws_access_key_id"] == "AKIDDECOMPOSED")
+        #expect(Array(precomposed.source.profile.name.unicodeScalars) == Array("cafe\u{301}".unicodeScalars))
+        let decomposed = try plan("cafe\u{301}", config)
+        #expect(decomposed.hops.isEmpty && decomposed.source.plugin == "profile")
+    }
+
     // MARK: Messages
 
     @Test("no error message contains a secret key or session token")
