@@ -72,9 +72,8 @@ public enum AES256GCM {
         nonce suppliedNonce: [UInt8]? = nil,
         authenticating associatedData: [UInt8] = []
     ) throws(CryptoError) -> SealedBox {
-        try requireLibrary()
-        return try seal(plaintext, key: key, nonce: suppliedNonce, authenticating: associatedData,
-                        implementation: .preferred())
+        try seal(plaintext, key: key, nonce: suppliedNonce, authenticating: associatedData,
+                 implementation: .preferred())
     }
 
     static func seal(
@@ -113,8 +112,7 @@ public enum AES256GCM {
         key: [UInt8],
         authenticating associatedData: [UInt8] = []
     ) throws(CryptoError) -> [UInt8] {
-        try requireLibrary()
-        return try open(box, key: key, authenticating: associatedData, implementation: .preferred())
+        try open(box, key: key, authenticating: associatedData, implementation: .preferred())
     }
 
     static func open(

@@ -12,8 +12,7 @@ public let sha256ByteCount = 32
 ///   ``CryptoError/openSSL(operation:detail:)`` if it cannot compute SHA-256 (a broken installation or an
 ///   allocation failure), which no input can cause.
 public func sha256(_ bytes: [UInt8]) throws(CryptoError) -> [UInt8] {
-    try requireLibrary()
-    return try sha256(bytes, implementation: .preferred())
+    try sha256(bytes, implementation: .preferred())
 }
 
 func sha256(_ bytes: [UInt8], implementation: Implementation) throws(CryptoError) -> [UInt8] {

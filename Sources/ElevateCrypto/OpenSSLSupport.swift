@@ -30,7 +30,8 @@ enum Implementation: Sendable, CaseIterable {
     /// A method fetched from the default provider; serves when libcrypto was built without the direct entry points.
     case provider
 
-    /// `.direct` when this libcrypto has it, else `.provider`.
+    /// `.direct` when this libcrypto has it, else `.provider` (also when it cannot be loaded: the call then
+    /// reports that).
     static func preferred() -> Implementation {
         ccrypto_direct_available() != 0 ? .direct : .provider
     }
