@@ -61,21 +61,33 @@ public struct STSClient: Sendable {
         self.log = log
     }
 
+    /// A client for the STS that `environment` and `profile` describe (``STSConfiguration/resolve(environment:profile:machineRegion:)``),
+    /// retrying as `retry` says with the profile's botocore attempt settings applied
+    /// (``RetryPolicy/configured(environment:profile:)``): how every plugin that calls STS for a profile makes one.
+    public init(
+        environment: [String: String],
+        profile: Profile?,
+        machineRegion: String? = nil,
+        transport: any STSTransport,
+        retry: RetryPolicy,
+        now: @escaping @Sendable () -> Date,
+        log: @escaping @Sendable (String) -> Void
+    ) throws(STSError) {
+        self.init(
+            configuration: try STSConfiguration.resolve(
+                environment: environment, profile: profile, machineRegion: machineRegion),
+            transport: transport, retry: try retry.configured(environment: environment, profile: profile), now: now,
+            log: log)
+    }
+
     /// Assumes a role with `credentials`: the role session's credentials (origin `.role`, `principalArn` the
     /// assumed-role ARN, `expiration` set; `machine` is left `nil` for the caller to fill in).
     public func assumeRole(_ request: AssumeRoleRequest, with credentials: Credentials) async throws(STSError)
         -> Credentials
     {
         let secrets = [credentials.secretAccessKey, credentials.sessionToken, request.tokenCode].compactMap { $0 }
-        let response = try await perform(
+        return try await roleSession(
             action: "AssumeRole", parameters: request.parameters, credentials: credentials, secrets: secrets)
-        do {
-            return try STSResponse.assumedRole(response.body)
-        } catch {
-            throw .unexpectedResponse(
-                action: "AssumeRole", endpoint: configuration.endpoint.description, status: response.status,
-                detail: error.detail, attempts: 1)
-        }
     }
 
     /// Assumes a role with a web identity token: an unsigned request, since the token authenticates it. The role
@@ -83,9 +95,17 @@ public struct STSClient: Sendable {
     public func assumeRoleWithWebIdentity(_ request: AssumeRoleWithWebIdentityRequest) async throws(STSError)
         -> Credentials
     {
-        let action = "AssumeRoleWithWebIdentity"
+        try await roleSession(
+            action: "AssumeRoleWithWebIdentity", parameters: request.parameters, credentials: nil,
+            secrets: [request.webIdentityToken])
+    }
+
+    /// Sends an action of the AssumeRole family and reads the role session out of its answer.
+    private func roleSession(
+        action: String, parameters: [(name: String, value: String)], credentials: Credentials?, secrets: [String]
+    ) async throws(STSError) -> Credentials {
         let response = try await perform(
-            action: action, parameters: request.parameters, credentials: nil, secrets: [request.webIdentityToken])
+            action: action, parameters: parameters, credentials: credentials, secrets: secrets)
         do {
             return try STSResponse.assumedRole(response.body, action: action)
         } catch {

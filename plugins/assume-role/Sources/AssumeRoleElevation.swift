@@ -33,19 +33,16 @@ public struct AssumeRoleElevation: ElevationPlugin {
     public func elevate(_ input: Credentials, step: Step, hop: Int, context: RunContext) async throws -> Credentials {
         let settings = try AssumeRoleSettings(profile: step.profile, hop: hop)
         let request = try makeRequest(settings, input: input, hop: hop, context: context)
-        let configuration: STSConfiguration
-        let retry: RetryPolicy
+        let logger = context.logger
+        let client: STSClient
         do {
-            configuration = try STSConfiguration.resolve(
-                environment: context.environment, profile: step.profile, machineRegion: input.machine?.region)
-            retry = try self.retry.configured(environment: context.environment, profile: step.profile)
+            client = try STSClient(
+                environment: context.environment, profile: step.profile, machineRegion: input.machine?.region,
+                transport: transport, retry: retry, now: context.now,
+                log: { line in logger.debug("hop \(hop): \(line)") })
         } catch {
             throw AssumeRoleError.sts(hop: hop, roleArn: settings.roleArn, error: error)
         }
-        let logger = context.logger
-        let client = STSClient(
-            configuration: configuration, transport: transport, retry: retry, now: context.now,
-            log: { line in logger.debug("hop \(hop): \(line)") })
         logger.debug("hop \(hop): assume \(request)")
         do {
             var credentials = try await client.assumeRole(request, with: input)

@@ -39,11 +39,12 @@ public struct WebIdentitySource: SourcePlugin {
         guard step.profile["web_identity_token_file"] != nil else { return nil }
         let settings = try WebIdentitySettings(profile: step.profile)
         let token = try readToken(settings.tokenFile)
-        let configuration: STSConfiguration
-        let retry: RetryPolicy
+        let logger = context.logger
+        let client: STSClient
         do {
-            configuration = try STSConfiguration.resolve(environment: context.environment, profile: step.profile)
-            retry = try self.retry.configured(environment: context.environment, profile: step.profile)
+            client = try STSClient(
+                environment: context.environment, profile: step.profile, transport: transport, retry: retry,
+                now: context.now, log: { line in logger.debug("web-identity: \(line)") })
         } catch {
             throw WebIdentityError.sts(roleArn: settings.roleArn, error: error)
         }
@@ -51,11 +52,7 @@ public struct WebIdentitySource: SourcePlugin {
         let sessionName = settings.roleSessionName ?? "aws-elevate-\(Int(context.now().timeIntervalSince1970))"
         let request = AssumeRoleWithWebIdentityRequest(
             roleArn: settings.roleArn, roleSessionName: sessionName, webIdentityToken: token)
-        let logger = context.logger
         logger.debug("web-identity: assume \(request) with the token in '\(singleLine(settings.tokenFile))'")
-        let client = STSClient(
-            configuration: configuration, transport: transport, retry: retry, now: context.now,
-            log: { line in logger.debug("web-identity: \(line)") })
         do {
             return try await client.assumeRoleWithWebIdentity(request)
         } catch {
