@@ -121,12 +121,16 @@ public struct AWSConfig: Sendable {
     }
 }
 
-/// The services configuration a config-file section defines (`[services NAME]`, read like a profile header), or
-/// `nil`. botocore tests the `profile` prefix first, so `[profile services]` is a profile.
+/// The services configuration a config-file section defines (`[services NAME]`), or `nil`. botocore tests the
+/// `profile` prefix first, so `[profile services]` is a profile.
 func servicesSectionName(_ section: String) -> String? {
-    guard PythonText.hasPrefix(section, "services"), let words = shellWords(section), words.count == 2 else {
-        return nil
-    }
+    prefixedSectionName(section, prefix: "services")
+}
+
+/// NAME of a header `PREFIX NAME` as botocore's `_parse_section` reads it: the header only has to start with the
+/// prefix (so `[profiles x]` names `x` too), and must split with shell quoting into exactly two words.
+private func prefixedSectionName(_ section: String, prefix: String) -> String? {
+    guard PythonText.hasPrefix(section, prefix), let words = shellWords(section), words.count == 2 else { return nil }
     return words[1]
 }
 
@@ -142,11 +146,7 @@ func serviceSettings(_ section: INIDocument.Section) -> [String: [String: String
 
 /// The profile a config-file section defines, as botocore's `build_profile_map` reads it, or `nil`.
 func configProfileName(_ section: String) -> String? {
-    if PythonText.hasPrefix(section, "profile") {
-        // botocore tests only the prefix, so [profiles x] also defines 'x'.
-        guard let words = shellWords(section), words.count == 2 else { return nil }
-        return words[1]
-    }
+    if PythonText.hasPrefix(section, "profile") { return prefixedSectionName(section, prefix: "profile") }
     return PythonText.same(section, "default") ? "default" : nil
 }
 
