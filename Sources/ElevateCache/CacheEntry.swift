@@ -59,7 +59,8 @@ enum EntryCodec {
         return writer.bytes
     }
 
-    /// The entry in `bytes`, `nil` when they are not exactly one valid payload of this version.
+    /// The entry in `bytes`, `nil` when they are not exactly one valid payload of this version or its credentials
+    /// break ``CredentialRules``.
     static func decode(_ bytes: [UInt8]) -> CacheEntry? {
         var reader = Reader(bytes: bytes)
         guard reader.byte() == version,
@@ -77,6 +78,9 @@ enum EntryCodec {
         let credentials = Credentials(
             accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, expiration: expiration,
             principalArn: principal, origin: origin == 1 ? .role : .user, machine: machine)
+        // An entry is a way in like any source: a keyring item planted by another program on the session bus must
+        // keep the same rules, or it is discarded and refetched like a tampered one.
+        guard CredentialRules.violation(in: credentials) == nil else { return nil }
         return CacheEntry(key: key, profile: profile, role: role, credentials: credentials, fetchedAt: fetchedAt)
     }
 

@@ -67,9 +67,9 @@ func quoted(_ value: String) -> String {
     return "'" + singleLine(String(shortened)) + "'"
 }
 
-/// A path quoted for a POSIX shell, for remedies the user can paste.
+/// A path quoted for a POSIX shell, for remedies the user can paste. `singleLine` has turned any NUL into `?`.
 func shellQuoted(_ path: String) -> String {
-    "'" + singleLine(path).replacing("'", with: "'\\''") + "'"
+    shellQuote(singleLine(path)) ?? "''"
 }
 
 /// `0755`: permission bits as `ls -l` users read them.

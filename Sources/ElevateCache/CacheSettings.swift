@@ -94,9 +94,10 @@ public struct CacheSettings: Sendable, Equatable {
 
 /// `path` when it is absolute (the XDG rule: relative values are ignored), without trailing slashes.
 private func absolute(_ path: String?) -> String? {
-    guard var path, path.hasPrefix("/"), !path.utf8.contains(0) else { return nil }
-    while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-    return path
+    guard let path, path.utf8.first == UInt8(ascii: "/"), !path.utf8.contains(0) else { return nil }
+    var bytes = Array(path.utf8)
+    while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// `HOME`, else the password database's home of the effective user.

@@ -69,8 +69,10 @@ public struct SessionCache: Sendable {
             key = derived
             role = derivedRole
         }
-        let fetching = context.environment[Self.fetchingVariable].map { $0.split(separator: ",").map(String.init) } ?? []
-        if fetching.contains(key.digest) { throw CacheError.recursion }
+        let fetching = context.environment[Self.fetchingVariable].map { value in
+            value.utf8.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }
+        } ?? []
+        if fetching.contains(where: { $0.utf8.elementsEqual(key.digest.utf8) }) { throw CacheError.recursion }
         // Only a fetch pays for the copy of the environment.
         func fetchThis() async throws -> Credentials {
             var marked = context

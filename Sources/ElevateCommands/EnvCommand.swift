@@ -46,7 +46,7 @@ struct EnvCommand: AsyncParsableCommand {
         let text = try await FailureReport.run(profile: name) {
             let plan = try pipeline.plan(for: name)
             let credentials = try await pipeline.credentials(for: plan)
-            return ShellExport.render(credentials, profile: name, region: plan.region)
+            return try ShellExport.render(credentials, profile: name, region: plan.region)
         }
         Output.write(text)
     }

@@ -57,10 +57,13 @@ enum FastPath {
             case "--debug" where !debug:
                 debug = true
             case "--profile" where profile == nil:
-                guard let value = rest.popFirst(), !value.isEmpty, !value.hasPrefix("-") else { return nil }
+                guard let value = rest.popFirst(), !value.isEmpty, value.utf8.first != UInt8(ascii: "-") else {
+                    return nil
+                }
                 profile = value
-            case _ where argument.hasPrefix("--profile=") && profile == nil:
-                let value = String(argument.dropFirst("--profile=".count))
+            case _ where argument.utf8.starts(with: "--profile=".utf8) && profile == nil:
+                // Bytes, not Characters: `=` followed by a combining mark is one Character.
+                let value = String(decoding: argument.utf8.dropFirst("--profile=".utf8.count), as: UTF8.self)
                 guard !value.isEmpty else { return nil }
                 profile = value
             default:

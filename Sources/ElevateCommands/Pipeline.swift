@@ -41,10 +41,12 @@ struct Pipeline {
 enum SelfExecutable {
     /// Whether `word`, the program of a `credential_process` line, is aws-elevate.
     @Sendable static func isSelf(_ word: String) -> Bool {
-        let name = word.split(separator: "/").last.map(String.init) ?? word
-        if name == "aws-elevate" { return true }
+        // Bytes, not Characters: a `/` followed by a combining mark is one Character that is not `/`.
+        let slash = UInt8(ascii: "/")
+        let name = word.utf8.split(separator: slash).last.map { String(decoding: $0, as: UTF8.self) } ?? word
+        if name.utf8.elementsEqual("aws-elevate".utf8) { return true }
         guard let me = canonicalPath("/proc/self/exe") else { return false }
-        let candidate = word.contains("/") ? word : searchPath(for: word)
+        let candidate = word.utf8.contains(slash) ? word : searchPath(for: word)
         return candidate.flatMap(canonicalPath) == me
     }
 
@@ -56,7 +58,7 @@ enum SelfExecutable {
 
     private static func searchPath(for name: String) -> String? {
         guard let path = getenv("PATH").map({ String(cString: $0) }) else { return nil }
-        for directory in path.split(separator: ":") {
+        for directory in path.utf8.split(separator: UInt8(ascii: ":")).map({ String(decoding: $0, as: UTF8.self) }) {
             let candidate = "\(directory)/\(name)"
             if access(candidate, X_OK) == 0 { return candidate }
         }

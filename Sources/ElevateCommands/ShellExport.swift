@@ -8,30 +8,28 @@ enum ShellExport {
         case zsh
     }
 
-    /// `export`/`unset` lines; every value single-quoted so that `eval` gives it back byte for byte.
-    static func render(_ credentials: Credentials, profile: String, region: String?) -> String {
+    /// `export`/`unset` lines; every value single-quoted by ``shellQuote(_:)`` so that `eval` gives it back byte for
+    /// byte. Throws when a value holds a NUL byte, which the shell would silently drop.
+    static func render(_ credentials: Credentials, profile: String, region: String?) throws(CoreError) -> String {
         var lines = [
-            export("AWS_ACCESS_KEY_ID", credentials.accessKeyId),
-            export("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey),
-            credentials.sessionToken.map { export("AWS_SESSION_TOKEN", $0) } ?? "unset AWS_SESSION_TOKEN",
-            credentials.expiration.map { export("AWS_CREDENTIAL_EXPIRATION", Timestamp.format($0)) }
-                ?? "unset AWS_CREDENTIAL_EXPIRATION",
-            export("AWS_ELEVATE_PROFILE", profile),
+            try export("AWS_ACCESS_KEY_ID", credentials.accessKeyId),
+            try export("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey),
+            try credentials.sessionToken.map { value throws(CoreError) in try export("AWS_SESSION_TOKEN", value) }
+                ?? "unset AWS_SESSION_TOKEN",
+            try credentials.expiration.map { date throws(CoreError) in
+                try export("AWS_CREDENTIAL_EXPIRATION", Timestamp.format(date))
+            } ?? "unset AWS_CREDENTIAL_EXPIRATION",
+            try export("AWS_ELEVATE_PROFILE", profile),
         ]
         if let region {
-            lines.append(export("AWS_REGION", region))
-            lines.append(export("AWS_DEFAULT_REGION", region))
+            lines.append(try export("AWS_REGION", region))
+            lines.append(try export("AWS_DEFAULT_REGION", region))
         }
-        return lines.joined(separator: "\n") + "\n"
+        return join(lines, separator: "\n") + "\n"
     }
 
-    static func export(_ name: String, _ value: String) -> String {
-        "export \(name)=\(quote(value))"
-    }
-
-    /// POSIX single quoting, the same in bash and zsh: nothing inside single quotes is special, and a
-    /// single quote is written as `'\''` (close, escaped quote, reopen).
-    static func quote(_ value: String) -> String {
-        "'" + value.replacing("'", with: "'\\''") + "'"
+    static func export(_ name: String, _ value: String) throws(CoreError) -> String {
+        guard let quoted = shellQuote(value) else { throw .notShellSafe(name: name) }
+        return "export \(name)=\(quoted)"
     }
 }

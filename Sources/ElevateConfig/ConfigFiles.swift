@@ -74,20 +74,24 @@ func expandVariables(_ path: String, environment: [String: String]) -> String {
 /// Python's `posixpath.expanduser`: a leading `~` becomes `HOME` (or the password database entry when `HOME` is
 /// unset), `~user` becomes that user's home; anything else is returned unchanged.
 func expandUser(_ path: String, environment: [String: String]) -> String {
-    guard path.hasPrefix("~") else { return path }
-    let afterTilde = path.dropFirst()
+    // Code points, as Python compares them: as Characters, a `/` or `~` that a combining mark follows would not
+    // be found.
+    let scalars = path.unicodeScalars
+    guard scalars.first == "~" else { return path }
+    let afterTilde = scalars.dropFirst()
     let slash = afterTilde.firstIndex(of: "/") ?? afterTilde.endIndex
-    let user = afterTilde[..<slash]
-    let rest = afterTilde[slash...]
+    let user = String(String.UnicodeScalarView(afterTilde[..<slash]))
+    let rest = String(String.UnicodeScalarView(afterTilde[slash...]))
     var home: String?
     if user.isEmpty {
         home = environment["HOME"] ?? passwordHome(getpwuid(getuid()))
     } else {
-        home = passwordHome(getpwnam(String(user)))
+        home = passwordHome(getpwnam(user))
     }
-    guard var home else { return path }
-    while home.hasSuffix("/") { home.removeLast() }
-    let expanded = home + rest
+    guard let home else { return path }
+    var homeScalars = home.unicodeScalars
+    while homeScalars.last == "/" { homeScalars.removeLast() }
+    let expanded = String(homeScalars) + rest
     return expanded.isEmpty ? "/" : expanded
 }
 

@@ -22,15 +22,24 @@ public struct ChainRunner: Sendable {
         guard var credentials = try await source.credentials(for: plan.source, context: context) else {
             throw CoreError.sourceDidNotApply(plugin: source.name, profile: plan.source.profile.name)
         }
+        try Self.check(credentials, from: "source '\(source.name)'", step: plan.source)
         context.logger.debug("source \(source.name) gave \(credentials)")
         try Self.checkNotExpired(credentials, plugin: source.name, step: plan.source, context: context)
         for (index, hop) in plan.hops.enumerated() {
             let plugin = try registry.elevation(named: hop.plugin)
             credentials = try await plugin.elevate(credentials, step: hop, hop: index + 1, context: context)
+            try Self.check(credentials, from: "hop \(index + 1) '\(plugin.name)'", step: hop)
             context.logger.debug("hop \(index + 1) \(plugin.name) gave \(credentials)")
             try Self.checkNotExpired(credentials, plugin: plugin.name, step: hop, context: context)
         }
         return credentials
+    }
+
+    /// Every step's result keeps ``CredentialRules`` before anything logs, caches or prints it.
+    private static func check(_ credentials: Credentials, from origin: String, step: Step) throws(CoreError) {
+        if let violation = CredentialRules.violation(in: credentials) {
+            throw .invalidCredentials(origin: origin, profile: step.profile.name, violation: violation)
+        }
     }
 
     /// Expired credentials would only fail later, inside the SDK, with a less helpful message.

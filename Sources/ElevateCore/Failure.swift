@@ -34,11 +34,16 @@ public enum CoreError: ElevateFailure, Equatable {
     case sourceDidNotApply(plugin: String, profile: String)
     /// A step gave credentials that had already expired.
     case expired(plugin: String, profile: String, at: String)
+    /// A step gave credentials that break ``CredentialRules``; `origin` names the step (`source 'imds'`).
+    case invalidCredentials(origin: String, profile: String, violation: CredentialRules.Violation)
+    /// A value to be written into shell text holds a NUL byte, which no shell variable can carry.
+    case notShellSafe(name: String)
 
     public var category: FailureCategory {
         switch self {
         case .unknownPlugin: .configuration
-        case .sourceDidNotApply, .expired: .credentials
+        case .sourceDidNotApply, .expired, .invalidCredentials: .credentials
+        case .notShellSafe: .configuration
         }
     }
 
@@ -50,6 +55,10 @@ public enum CoreError: ElevateFailure, Equatable {
             "source '\(plugin)' found no credentials for profile '\(profile)'"
         case .expired(let plugin, let profile, let at):
             "the credentials from '\(plugin)' for profile '\(profile)' expired at \(at)"
+        case .invalidCredentials(let origin, let profile, let violation):
+            "the credentials from \(origin) for profile '\(profile)' are refused: \(violation)"
+        case .notShellSafe(let name):
+            "the value for \(name) holds a NUL byte, which a shell variable cannot carry"
         }
     }
 
@@ -63,6 +72,10 @@ public enum CoreError: ElevateFailure, Equatable {
             "check the settings the '\(plugin)' source reads (aws-elevate plugins lists them)"
         case .expired(let plugin, _, _):
             "renew the credentials '\(plugin)' reads, then try again"
+        case .invalidCredentials(let origin, _, _):
+            "check what \(origin) reads (the value is not shown, since it may be a secret)"
+        case .notShellSafe:
+            "remove the NUL byte from the configuration"
         }
     }
 }

@@ -24,3 +24,31 @@ public func join(_ strings: [String], separator: String) -> String {
     }
     return result
 }
+
+/// `text` with every occurrence of `target` replaced by `replacement`, compared as UTF-8 bytes.
+///
+/// `String.replacing` compares `Character`s and so misses a match whose last byte a combining mark follows; a
+/// secret removed from a server's message must go whatever follows it.
+public func replacingBytes(of target: String, with replacement: String, in text: String) -> String {
+    let needle = Array(target.utf8)
+    let haystack = Array(text.utf8)
+    guard !needle.isEmpty, haystack.count >= needle.count else { return text }
+    var result: [UInt8] = []
+    result.reserveCapacity(haystack.count)
+    var index = 0
+    var replaced = false
+    while index < haystack.count {
+        if haystack[index] == needle[0], haystack.count - index >= needle.count,
+            haystack[index..<index + needle.count].elementsEqual(needle)
+        {
+            result.append(contentsOf: replacement.utf8)
+            index += needle.count
+            replaced = true
+        } else {
+            result.append(haystack[index])
+            index += 1
+        }
+    }
+    // Cutting a multi-byte character leaves invalid UTF-8 at the edges, which decoding turns into U+FFFD.
+    return replaced ? String(decoding: result, as: UTF8.self) : text
+}

@@ -35,6 +35,9 @@ enum SessionBus {
     /// The socket paths of an address made only of `unix:path=` entries; nil when any entry is of another kind
     /// (abstract sockets, tcp, …), whose reachability only a connection attempt can tell.
     static func unixPaths(in address: String) -> [String]? {
+        // Raw bytes outside printable ASCII are not valid in an address (they must be %-escaped); refusing them
+        // also keeps the Character-level splitting below byte-exact.
+        guard address.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
         var paths: [String] = []
         for entry in address.split(separator: ";", omittingEmptySubsequences: true) {
             guard entry.hasPrefix("unix:") else { return nil }

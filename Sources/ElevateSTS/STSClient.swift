@@ -249,7 +249,7 @@ public struct STSClient: Sendable {
     static func clean(_ text: String, secrets: [String]) -> String {
         var result = text
         for secret in secrets where !secret.isEmpty {
-            result = result.replacing(secret, with: "<redacted>")
+            result = replacingBytes(of: secret, with: "<redacted>", in: result)
         }
         result = singleLine(result)
         if result.count > maxMessageLength {

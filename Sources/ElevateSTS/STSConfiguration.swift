@@ -217,7 +217,8 @@ struct URLParts {
     var path: String
 
     init?(_ url: String) {
-        // Only printable ASCII: the URL goes into libcurl and into messages.
+        // Only printable ASCII: the URL goes into libcurl and into messages, and on ASCII the Character-level
+        // searches below are byte-exact (no mark can join a `@` or `:` into another Character).
         guard url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
         guard let separator = url.firstRange(of: "://") else { return nil }
         let scheme = url[..<separator.lowerBound].lowercased()

@@ -2,7 +2,10 @@
 public enum STSNames {
     /// Whether `text` has the shape `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME` (12-digit account).
     public static func isRoleArn(_ text: String) -> Bool {
-        guard (20...2048).contains(text.utf8.count) else { return false }
+        // Printable ASCII only, which also keeps the Character-level splitting below byte-exact.
+        guard (20...2048).contains(text.utf8.count), text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return false
+        }
         let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[3].isEmpty else { return false }
         let partition = parts[1]

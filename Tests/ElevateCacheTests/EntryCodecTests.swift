@@ -36,4 +36,21 @@ struct EntryCodecTests {
         other[0] = 2
         #expect(EntryCodec.decode(other) == nil)
     }
+
+    /// A keyring item is written by whoever holds the session bus: one that decodes but carries a value outside
+    /// the credential rules would reach `env` text and SDKs like a fetched one.
+    @Test("regression: an entry whose credentials break the rules is rejected like a tampered one", arguments: [
+        "x'\u{301}; touch /tmp/pwned; #", "with space", "nul\u{0}", "line\nbreak", "",
+    ])
+    func hostileCredentials(value: String) {
+        for field in 0..<3 {
+            var hostile = entry(key: key, now: now)
+            switch field {
+            case 0: hostile.credentials.accessKeyId = value
+            case 1: hostile.credentials.secretAccessKey = value
+            default: hostile.credentials.sessionToken = value
+            }
+            #expect(EntryCodec.decode(EntryCodec.encode(hostile)) == nil, "field \(field)")
+        }
+    }
 }

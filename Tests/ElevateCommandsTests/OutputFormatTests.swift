@@ -35,17 +35,9 @@ struct CredentialDocumentTests {
 
 @Suite("shell export text")
 struct ShellExportTests {
-    @Test("quoting closes and reopens around single quotes")
-    func quoting() {
-        #expect(ShellExport.quote("plain") == "'plain'")
-        #expect(ShellExport.quote("it's") == "'it'\\''s'")
-        #expect(ShellExport.quote("") == "''")
-        #expect(ShellExport.quote("$HOME `id` \"x\"\n") == "'$HOME `id` \"x\"\n'")
-    }
-
     @Test("exports keys, unsets a missing token and expiration, adds the region pair when known")
-    func lines() {
-        let text = ShellExport.render(
+    func lines() throws {
+        let text = try ShellExport.render(
             Credentials(accessKeyId: "AKID", secretAccessKey: "sec"),
             profile: "admin", region: "eu-west-1"
         )
@@ -62,14 +54,22 @@ struct ShellExportTests {
     }
 
     @Test("a session exports its token and expiration and no region when none is set")
-    func session() {
-        let text = ShellExport.render(
+    func session() throws {
+        let text = try ShellExport.render(
             Credentials(accessKeyId: "A", secretAccessKey: "s", sessionToken: "t", expiration: Date(timeIntervalSince1970: 0)),
             profile: "p", region: nil
         )
         #expect(text.contains("export AWS_SESSION_TOKEN='t'\n"))
         #expect(text.contains("export AWS_CREDENTIAL_EXPIRATION='1970-01-01T00:00:00Z'\n"))
         #expect(!text.contains("REGION"))
+    }
+
+    @Test("a NUL byte in a value is refused, not written into the text")
+    func nulRefused() {
+        #expect(throws: CoreError.notShellSafe(name: "AWS_REGION")) {
+            try ShellExport.render(
+                Credentials(accessKeyId: "A", secretAccessKey: "s"), profile: "p", region: "eu\u{0}west-1")
+        }
     }
 }
 

@@ -63,6 +63,13 @@ struct ConfigFilesTests {
         #expect(expandUser("~no-such-user-here/x", environment: [:]) == "~no-such-user-here/x")
     }
 
+    @Test("~ and / are found as code points, as Python finds them, whatever follows them")
+    func expandUserCodePoints() {
+        #expect(Array(expandUser("~/\u{301}x", environment: ["HOME": "/home/me"]).utf8)
+            == Array("/home/me/\u{301}x".utf8))
+        #expect(Array(expandUser("~\u{301}/x", environment: ["HOME": "/home/me"]).utf8) == Array("~\u{301}/x".utf8))
+    }
+
     @Test("missing files count as empty, and the not-found message says they do not exist")
     func missingFiles() throws {
         let directory = try TemporaryDirectory()

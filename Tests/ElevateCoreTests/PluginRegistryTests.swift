@@ -17,7 +17,7 @@ private struct SuffixElevation: ElevationPlugin {
 
     func elevate(_ input: Credentials, step: Step, hop: Int, context: RunContext) async throws -> Credentials {
         Credentials(
-            accessKeyId: input.accessKeyId + "-\(hop)\(step.profile.name)",
+            accessKeyId: input.accessKeyId + "X\(hop)\(step.profile.name)",
             secretAccessKey: input.secretAccessKey,
             origin: .role
         )
@@ -85,7 +85,7 @@ struct ChainRunnerTests {
             ]
         )
         let result = try await ChainRunner(registry: registry(source: base)).run(plan, context: context)
-        #expect(result.accessKeyId == "AKID-1a-2b-3c")
+        #expect(result.accessKeyId == "AKIDX1aX2bX3c")
         #expect(result.origin == .role)
     }
 

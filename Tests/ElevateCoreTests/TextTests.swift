@@ -18,3 +18,15 @@ struct TextTests {
         #expect(join(strings, separator: "") == strings.joined())
     }
 }
+
+@Suite("byte-exact replacing")
+struct ReplacingBytesTests {
+    @Test("every occurrence goes, whatever follows it, and nothing else changes")
+    func replaces() {
+        #expect(replacingBytes(of: "ab", with: "<x>", in: "ab\u{301}cab") == "<x>\u{301}c<x>")
+        #expect(replacingBytes(of: "aa", with: "-", in: "aaa") == "-a")
+        #expect(replacingBytes(of: "", with: "-", in: "abc") == "abc")
+        #expect(replacingBytes(of: "zz", with: "-", in: "abc") == "abc")
+        #expect(replacingBytes(of: "long-needle", with: "-", in: "short") == "short")
+    }
+}

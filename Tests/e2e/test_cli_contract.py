@@ -5,6 +5,7 @@ import re
 import pytest
 
 from harness import (
+    EXIT_CREDENTIALS,
     EXIT_OK,
     assert_usage_error,
     parse_credential_document,
@@ -61,10 +62,19 @@ def test_credential_process_includes_the_session_token_of_temporary_keys(static_
 
 
 def test_credential_process_escapes_json_specials_in_values(sandbox):
-    secret = 'back\\slash "quoted" tab\tend'
+    secret = 'back\\slash"quoted"/end'
     sandbox.write_credentials(f"[odd]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {secret}\n")
     document = parse_credential_document(sandbox.run("credential-process", "--profile", "odd"))
     assert document["SecretAccessKey"] == secret
+
+
+@pytest.mark.parametrize("secret", ["with space", "tab\tend", "caf\u00e9"], ids=["space", "tab", "non-ascii"])
+def test_credential_process_refuses_a_secret_outside_printable_ascii(sandbox, secret):
+    sandbox.write_credentials(f"[odd]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {secret}\n")
+    result = sandbox.run("credential-process", "--profile", "odd")
+    assert result.returncode == EXIT_CREDENTIALS and result.stdout == b""
+    assert "SecretAccessKey" in result.err and secret not in result.err
+    assert len(result.err.splitlines()) == 1
 
 
 @pytest.mark.parametrize("args", [

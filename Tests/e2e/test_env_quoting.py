@@ -20,17 +20,24 @@ ROUND_TRIP = "\n".join([
 ])
 
 # (case id, value). Leading and trailing blanks are stripped by the INI reader, so they are not tested here.
-VALUES = [
-    ("single-quote", "it's a 'secret' ''"),
-    ("double-quote", 'say "hi" "" "'),
-    ("dollar", "$HOME ${PATH} $1 $$ $? ${x:-y}"),
-    ("command-substitution", "`touch PWNED` and $(touch PWNED)"),
+# Credentials are printable ASCII without spaces (CredentialRules); the other values are anything a file can hold.
+PRINTABLE_VALUES = [
+    ("single-quote", "it's'a'secret''"),
+    ("double-quote", 'say"hi"""'),
+    ("dollar", "$HOME${PATH}$1$$$?${x:-y}"),
+    ("command-substitution", "`touch${IFS}PWNED`$(touch${IFS}PWNED)"),
+    ("backslash", "back\\slash\\n\\\\\\'\\"),
+    ("bang", "bang!!!!$!-1!#"),
+    ("all-at-once", "'\"$`\\!'\\''$(touch${IFS}PWNED)'"),
+]
+VALUES = PRINTABLE_VALUES + [
     ("spaces-and-tab", "inner  two  spaces\tand a tab"),
     ("newline", "first line\nsecond line"),
-    ("backslash", "back\\slash \\n \\\\ \\' \\"),
-    ("bang", "bang! !! !$ !-1 !#"),
     ("unicode", "cl\u00e9 \U0001f511 \u043a\u043b\u044e\u0447 \u79d8\u5bc6"),
-    ("all-at-once", "'\"$`\\! \u00e9'\\''\n'$(touch PWNED)'"),
+    ("quote-combining-mark", "x'\u0301; touch PWNED; #"),
+    ("quote-zwj", "x'\u200d$(touch PWNED)'\ufe0f"),
+    ("escape-sequence", "\x1b[31mred\x1b]0;title\x07"),
+    ("line-separator", "a\u2028b\u0085c"),
 ]
 
 
@@ -55,21 +62,21 @@ def round_trip(sandbox, shell_path: str, shell_name: str, profile: str) -> dict[
 
 
 @pytest.mark.parametrize("shell_name", ["bash", "zsh"])
-@pytest.mark.parametrize("case, value", VALUES, ids=[case for case, _ in VALUES])
+@pytest.mark.parametrize("case, value", PRINTABLE_VALUES, ids=[case for case, _ in PRINTABLE_VALUES])
 def test_eval_gives_back_credentials_byte_for_byte(sandbox, request, shell_name, case, value):
     shell_path = request.getfixturevalue(shell_name)
     sandbox.write_config("[profile quoting]\nregion = ap-southeast-2\n")
     sandbox.write_credentials(
         "[quoting]\n"
         "aws_access_key_id = AKIAQUOTINGTEST1\n"
-        f"aws_secret_access_key = secret {ini_value(value)}\n"
-        f"aws_session_token = token {ini_value(value)}\n"
+        f"aws_secret_access_key = secret{ini_value(value)}\n"
+        f"aws_session_token = token{ini_value(value)}\n"
     )
     variables = round_trip(sandbox, shell_path, shell_name, "quoting")
     assert variables == {
         "AWS_ACCESS_KEY_ID": b"AKIAQUOTINGTEST1",
-        "AWS_SECRET_ACCESS_KEY": f"secret {value}".encode(),
-        "AWS_SESSION_TOKEN": f"token {value}".encode(),
+        "AWS_SECRET_ACCESS_KEY": f"secret{value}".encode(),
+        "AWS_SESSION_TOKEN": f"token{value}".encode(),
         "AWS_ELEVATE_PROFILE": b"quoting",
         "AWS_REGION": b"ap-southeast-2",
         "AWS_DEFAULT_REGION": b"ap-southeast-2",
@@ -77,9 +84,31 @@ def test_eval_gives_back_credentials_byte_for_byte(sandbox, request, shell_name,
 
 
 @pytest.mark.parametrize("shell_name", ["bash", "zsh"])
+@pytest.mark.parametrize("case, value", VALUES, ids=[case for case, _ in VALUES])
+def test_eval_gives_back_a_region_byte_for_byte(sandbox, request, shell_name, case, value):
+    shell_path = request.getfixturevalue(shell_name)
+    sandbox.write_config(f"[profile quoting]\nregion = {ini_value(value)}\n")
+    sandbox.write_credentials("[quoting]\naws_access_key_id = AKIAQUOTINGTEST1\naws_secret_access_key = s3cret\n")
+    variables = round_trip(sandbox, shell_path, shell_name, "quoting")
+    assert variables["AWS_REGION"] == value.encode()
+    assert variables["AWS_DEFAULT_REGION"] == value.encode()
+
+
+@pytest.mark.parametrize("case, value", [v for v in VALUES if v not in PRINTABLE_VALUES],
+                         ids=[case for case, v in VALUES if (case, v) not in PRINTABLE_VALUES])
+def test_env_refuses_a_secret_outside_printable_ascii_and_prints_nothing(sandbox, case, value):
+    sandbox.write_credentials(
+        f"[quoting]\naws_access_key_id = AKIAQUOTINGTEST1\naws_secret_access_key = s{ini_value(value)}\n")
+    result = sandbox.run("env", "--profile", "quoting", "--shell", "bash")
+    assert result.returncode == 1 and result.stdout == b"", result
+    assert len(result.stderr.splitlines()) == 1 and b"SecretAccessKey" in result.stderr
+    assert value.encode() not in result.stderr
+
+
+@pytest.mark.parametrize("shell_name", ["bash", "zsh"])
 def test_eval_gives_back_a_profile_name_full_of_shell_syntax(sandbox, request, shell_name):
     shell_path = request.getfixturevalue(shell_name)
-    profile = "it's \"$HOME\" `id` $(id) \\ ! \u00e9"
+    profile = "it's \"$HOME\" `id` $(id) \\ ! \u00e9 x'\u0301$(touch PWNED) #"
     sandbox.write_credentials(f"[{profile}]\naws_access_key_id = AKIAPLAIN\naws_secret_access_key = plain\n")
     variables = round_trip(sandbox, shell_path, shell_name, profile)
     assert variables["AWS_ELEVATE_PROFILE"] == profile.encode()
