@@ -168,6 +168,23 @@ let package = Package(
             ]
         ),
 
+        // MARK: Fuzzing
+
+        // The parsers of hostile input as functions of bytes, each with the property it must keep (make fuzz).
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["ElevateCore", "ElevateConfig", "ElevateCache", "ElevateSTS", "ProcessSource"],
+            path: "Tests/Fuzz/FuzzTargets",
+            swiftSettings: swiftSettings
+        ),
+        // libFuzzer's entry point when built with -sanitize=fuzzer -DFUZZING; otherwise a corpus replayer.
+        .executableTarget(
+            name: "elevate-fuzz",
+            dependencies: ["FuzzTargets"],
+            path: "Tests/Fuzz/Runner",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
 
         // Helpers shared by the test targets.
