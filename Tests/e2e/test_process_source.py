@@ -180,3 +180,16 @@ def test_a_bad_elevate_process_timeout_is_a_configuration_error_quoting_it(sandb
     assert_failure(result, "vault", EXIT_CONFIGURATION, "invalid value '5m' for elevate_process_timeout in profile "
                    "'vault': expected whole seconds from 1 to 3600")
     assert not marker.exists(), "the program ran"
+
+
+def test_regression_a_caller_that_ignores_sigchld_still_gets_the_programs_document(sandbox):
+    """An ignored SIGCHLD is inherited through exec; the program was then reaped by the kernel, and waiting for it
+    failed with 'no child processes'."""
+    sandbox.write_config("[profile vault]\ncredential_process = /bin/sh -c "
+                         "'echo {\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"AKIASIGCHLD\\\",\\\"SecretAccessKey\\\":\\\"s\\\"}'\n")
+    argv = [str(sandbox.binary), "credential-process", "--profile", "vault"]
+    completed = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
+                               env=sandbox.environment(), cwd=sandbox.root,
+                               preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+    document = parse_credential_document(Result(argv, completed.returncode, completed.stdout, completed.stderr))
+    assert document["AccessKeyId"] == "AKIASIGCHLD"

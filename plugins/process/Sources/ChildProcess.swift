@@ -58,6 +58,9 @@ enum ChildProcess {
     static func run(_ arguments: [String], environment: [String: String], stdoutLimit: Int, limits: Limits)
         throws(Failure) -> ChildOutput
     {
+        // An ignored SIGCHLD survives exec: from a caller that ignores it, the kernel would reap the program itself
+        // and `waitpid` could only fail. Its default action is to do nothing, so taking it back changes nothing else.
+        signal(SIGCHLD, nil)
         var output: [Int32] = [-1, -1]
         var errors: [Int32] = [-1, -1]
         guard makePipe(&output) else { throw .io(errno) }
