@@ -15,6 +15,8 @@ import ElevateCore
 /// `credential_process` document (`Version` 1, `AccessKeyId`, `SecretAccessKey`, optional `SessionToken` and
 /// `Expiration`). A plan that ends here is not cached (the program keeps its own cache, if it has one); with hops
 /// after it, the session at the end is cached under the command line, so a hit does not run the program.
+///
+/// The program may run for `elevate_process_timeout` seconds of the same profile (default 300), then it is stopped.
 public struct ProcessSource: SourcePlugin {
     public let name = "process"
     public let summary = "the credential_process of the source profile: another program's credential document"
@@ -28,6 +30,13 @@ public struct ProcessSource: SourcePlugin {
     /// start processes without end.
     public static let maximumDepth = 4
 
+    /// The profile key that limits how long the program may run, in seconds.
+    public static let timeoutKey = "elevate_process_timeout"
+    /// The limit when the profile sets none: generous, since the program may wait for a person.
+    public static let defaultTimeoutSeconds = 300
+    /// The largest accepted limit.
+    public static let maximumTimeoutSeconds = 3_600
+
     public init() {}
 
     public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
@@ -35,16 +44,21 @@ public struct ProcessSource: SourcePlugin {
         guard let arguments = shellWords(command), let program = arguments.first else {
             throw ProcessSourceError.unparsable(command: command)
         }
+        let timeout = try Self.timeoutSeconds(in: step.profile)
         let depth = context.environment[Self.depthVariable].flatMap { Int($0) } ?? 0
         guard depth < Self.maximumDepth else { throw ProcessSourceError.tooDeep(program: program, depth: depth) }
         var environment = context.environment
         environment[Self.depthVariable] = String(depth + 1)
-        context.logger.debug("process: running '\(singleLine(program))' (credential_process of profile '\(singleLine(step.profile.name))')")
+        context.logger.debug("process: running '\(singleLine(program))' (credential_process of profile '\(singleLine(step.profile.name))', at most \(timeout) s)")
         let output: ChildOutput
         do {
-            output = try ChildProcess.run(arguments, environment: environment, stdoutLimit: Self.outputLimit)
+            output = try ChildProcess.run(
+                arguments, environment: environment, stdoutLimit: Self.outputLimit,
+                limits: ChildProcess.Limits(timeout: .seconds(timeout)))
         } catch {
             switch error {
+            case .timedOut:
+                throw ProcessSourceError.timedOut(program: program, profile: step.profile.name, seconds: timeout)
             case .spawn(let code): throw ProcessSourceError.cannotStart(program: program, reason: errnoText(code))
             case .io(let code): throw ProcessSourceError.io(program: program, reason: errnoText(code))
             }
@@ -63,6 +77,23 @@ public struct ProcessSource: SourcePlugin {
             throw ProcessSourceError.badDocument(program: program, reason: "it wrote more than 64 KiB")
         }
         return try ProcessDocument.credentials(from: output.stdout, program: program)
+    }
+
+    /// `elevate_process_timeout` of `profile`: whole seconds from 1 to ``maximumTimeoutSeconds``, else the default.
+    static func timeoutSeconds(in profile: Profile) throws(ProcessSourceError) -> Int {
+        let name = "\(timeoutKey) in profile '\(profile.name)'"
+        if profile.sections[timeoutKey] != nil {
+            throw .invalidSetting(name: name, value: "", expected: "a plain value, not a sub-section")
+        }
+        guard let text = profile[timeoutKey].map(trimmingWhitespace), !text.isEmpty else {
+            return defaultTimeoutSeconds
+        }
+        guard text.utf8.count <= 5, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let seconds = Int(text),
+            (1...maximumTimeoutSeconds).contains(seconds)
+        else {
+            throw .invalidSetting(name: name, value: text, expected: "whole seconds from 1 to \(maximumTimeoutSeconds)")
+        }
+        return seconds
     }
 
     /// The command line: nothing secret, and a different command is a different source.
@@ -142,11 +173,15 @@ public enum ProcessSourceError: ElevateFailure, Equatable {
     case badDocument(program: String, reason: String)
     /// Credential processes already run this deep inside each other.
     case tooDeep(program: String, depth: Int)
+    /// A setting of the plugin has a value that cannot be used; `name` says where it was found.
+    case invalidSetting(name: String, value: String, expected: String)
+    /// The program ran longer than the profile's `elevate_process_timeout` and was stopped.
+    case timedOut(program: String, profile: String, seconds: Int)
 
     public var category: FailureCategory {
         switch self {
-        case .unparsable, .cannotStart, .tooDeep: .configuration
-        case .io, .failed, .badDocument: .credentials
+        case .unparsable, .cannotStart, .tooDeep, .invalidSetting: .configuration
+        case .io, .failed, .badDocument, .timedOut: .credentials
         }
     }
 
@@ -166,6 +201,11 @@ public enum ProcessSourceError: ElevateFailure, Equatable {
         case .tooDeep(let program, let depth):
             "credential_process program '\(singleLine(program))' not run: \(depth) credential processes already run "
                 + "inside each other (\(ProcessSource.depthVariable)), which looks like one that runs aws-elevate again"
+        case .invalidSetting(let name, let value, let expected):
+            "invalid value \(quoted(value)) for \(singleLine(name)): expected \(expected)"
+        case .timedOut(let program, let profile, let seconds):
+            "credential_process program '\(singleLine(program))' of profile '\(singleLine(profile))' did not finish "
+                + "within \(seconds) s and was stopped"
         }
     }
 
@@ -175,7 +215,18 @@ public enum ProcessSourceError: ElevateFailure, Equatable {
         case .cannotStart: "give the program's full path, or install it"
         case .io, .failed: "run the command yourself to see what it needs, then try again"
         case .tooDeep: "make the program get its credentials without running aws-elevate for the same profile"
+        case .invalidSetting:
+            "correct the setting or remove it (the default is \(ProcessSource.defaultTimeoutSeconds) s)"
+        case .timedOut(_, let profile, _):
+            "if it needs longer, raise \(ProcessSource.timeoutKey) in profile '\(singleLine(profile))' (at most "
+                + "\(ProcessSource.maximumTimeoutSeconds) s); else run the command yourself to see where it waits"
         case .badDocument: "make it print {\"Version\": 1, \"AccessKeyId\": …, \"SecretAccessKey\": …} on standard output"
         }
     }
+}
+
+/// A value in single quotes, on one line and at most 120 characters long.
+private func quoted(_ value: String) -> String {
+    let shortened = value.count > 120 ? value.prefix(117) + "..." : Substring(value)
+    return "'" + singleLine(String(shortened)) + "'"
 }
