@@ -16,7 +16,8 @@ public struct HTTPClient: Sendable {
     /// about ``HTTPOptions/timeoutMilliseconds``.
     ///
     /// Any status code, redirects included, is returned as a response. TLS certificates and host
-    /// names are always verified.
+    /// names are always verified: against ``HTTPOptions/caBundlePath`` alone when it is set, else
+    /// against the system's CAs.
     public func send(_ request: HTTPRequest, options: HTTPOptions) throws(HTTPError) -> HTTPResponse {
         let parts = URLParts(request.url)
         try Self.validate(request, parts: parts, options: options)
@@ -132,6 +133,13 @@ private final class Transfer {
         try check(ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options.maxResponseBytes)))
         if let path = options.caBundlePath {
             try check(ccurl_setopt_string(handle, CURLOPT_CAINFO, path))
+            // The bundle replaces the system's CAs, as in botocore: libcurl would otherwise still trust its built-in
+            // CA directory (/etc/ssl/certs on Debian) beside the file. A TLS backend without CA directories has
+            // none to clear.
+            let cleared = ccurl_setopt_string(handle, CURLOPT_CAPATH, nil)
+            if cleared != CURLE_NOT_BUILT_IN, cleared != CURLE_UNKNOWN_OPTION {
+                try check(cleared)
+            }
         }
         if options.proxy == .none {
             // An empty string disables proxies even when the environment names one.

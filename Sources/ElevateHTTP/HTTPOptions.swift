@@ -18,7 +18,8 @@ public struct HTTPOptions: Sendable, Equatable {
     /// The longest wait for the whole exchange, connection included, in milliseconds; above zero.
     public var timeoutMilliseconds: Int
     /// A PEM file of certificate authorities to trust instead of the system's (`AWS_CA_BUNDLE`,
-    /// a profile's `ca_bundle`), or nil for the system's.
+    /// a profile's `ca_bundle`), or nil for the system's. When set, only this file is trusted: neither
+    /// the system bundle nor libcurl's built-in CA directory is consulted.
     public var caBundlePath: String?
     /// The largest body accepted, in bytes; a larger one fails with ``HTTPError/responseTooLarge(host:limit:)``.
     /// The header block is held to the same limit.

@@ -199,6 +199,14 @@ public struct STSClient: Sendable {
             "signed for \(configuration.region) (\(configuration.regionSource)) with key \($0.maskedAccessKeyId)"
         }
         log("sts \(action) at \(endpoint) (\(endpoint.source)), \(signing ?? "unsigned")")
+        if endpoint.url.hasPrefix("https://") {
+            if let bundle = configuration.caBundlePath {
+                let source = configuration.caBundleSource.map(singleLine) ?? "the CA bundle"
+                log("sts tls: trusting only \(stsQuoted(bundle)) (\(source)), not the system's CAs")
+            } else {
+                log("sts tls: trusting the system's CAs")
+            }
+        }
         let start = retry.uptime()
         var attempt = 0
         while true {
@@ -227,9 +235,16 @@ public struct STSClient: Sendable {
                 }
                 retryable = RetryPolicy.isRetryable(status: response.status, code: document?.code)
             } catch {
-                failure = .transport(
-                    action: action, endpoint: endpoint.description, detail: error.description,
-                    attempts: attempt)
+                if case .tlsFailed(_, let detail) = error {
+                    failure = .tls(
+                        action: action, endpoint: endpoint.description, detail: detail,
+                        caBundle: configuration.caBundlePath, caBundleSource: configuration.caBundleSource,
+                        attempts: attempt)
+                } else {
+                    failure = .transport(
+                        action: action, endpoint: endpoint.description, detail: error.description,
+                        attempts: attempt)
+                }
                 retryable = RetryPolicy.isRetryable(error)
             }
             guard retryable, attempt < retry.maxAttempts else { throw failure }

@@ -41,7 +41,7 @@ public struct STSEndpoint: Sendable, Equatable, CustomStringConvertible {
 ///   is one of botocore's legacy global regions.
 /// - Region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, the machine's region (from instance
 ///   metadata), else `us-east-1`.
-/// - CA bundle: `AWS_CA_BUNDLE`, then the profile's `ca_bundle`.
+/// - CA bundle: `AWS_CA_BUNDLE`, then the profile's `ca_bundle`; it replaces the system's CAs, as in botocore.
 ///
 /// An environment variable wins over the profile key of the same meaning, and an empty value counts as unset.
 public struct STSConfiguration: Sendable, Equatable {
@@ -51,8 +51,10 @@ public struct STSConfiguration: Sendable, Equatable {
     public var region: String
     /// Where the region came from, for `--debug`: `AWS_REGION`, `region in profile 'x'`, `default`, ….
     public var regionSource: String
-    /// A PEM file of certificate authorities to trust instead of the system's.
+    /// A PEM file of certificate authorities to trust instead of the system's: when set, it is the only trust.
     public var caBundlePath: String?
+    /// Where the CA bundle came from, for messages: `AWS_CA_BUNDLE` or `ca_bundle in profile 'x'`.
+    public var caBundleSource: String?
 
     /// The region used when nothing names one.
     public static let defaultRegion = "us-east-1"
@@ -65,11 +67,15 @@ public struct STSConfiguration: Sendable, Equatable {
     ]
 
     /// A configuration given directly.
-    public init(endpoint: STSEndpoint, region: String, regionSource: String = "given", caBundlePath: String? = nil) {
+    public init(
+        endpoint: STSEndpoint, region: String, regionSource: String = "given", caBundlePath: String? = nil,
+        caBundleSource: String? = nil
+    ) {
         self.endpoint = endpoint
         self.region = region
         self.regionSource = regionSource
         self.caBundlePath = caBundlePath
+        self.caBundleSource = caBundleSource
     }
 
     /// The configuration `environment` and `profile` describe; `machineRegion` is the region instance metadata
@@ -95,12 +101,12 @@ public struct STSConfiguration: Sendable, Equatable {
                 name: region.name, value: region.text, expected: "a region name such as eu-west-1")
         }
 
-        var caBundle: String?
+        var caBundle: Setting?
         if let bundle = lookup.env("AWS_CA_BUNDLE") ?? lookup.key("ca_bundle") {
             guard !bundle.text.utf8.contains(0), access(bundle.text, R_OK) == 0 else {
                 throw .invalidSetting(name: bundle.name, value: bundle.text, expected: "a readable PEM file")
             }
-            caBundle = bundle.text
+            caBundle = bundle
         }
 
         var ignoreConfigured = false
@@ -126,7 +132,8 @@ public struct STSConfiguration: Sendable, Equatable {
                         + "https://sts.eu-west-1.amazonaws.com")
             }
             return STSConfiguration(
-                endpoint: endpoint, region: region.text, regionSource: region.name, caBundlePath: caBundle)
+                endpoint: endpoint, region: region.text, regionSource: region.name, caBundlePath: caBundle?.text,
+                caBundleSource: caBundle?.name)
         }
 
         var legacy = false
@@ -147,7 +154,7 @@ public struct STSConfiguration: Sendable, Equatable {
         }
         return STSConfiguration(
             endpoint: endpoint, region: global ? "us-east-1" : region.text, regionSource: region.name,
-            caBundlePath: caBundle)
+            caBundlePath: caBundle?.text, caBundleSource: caBundle?.name)
     }
 
     /// botocore's region pattern: letters, digits and inner hyphens, at most 63 characters.

@@ -7,8 +7,13 @@ import ElevateCore
 public enum STSError: ElevateFailure, Equatable {
     /// STS answered `action` with an error document: its `Code` and `Message` (already on one line and redacted).
     case service(action: String, status: Int, code: String, message: String, attempts: Int)
-    /// No answer: resolving, connecting, TLS or the transfer failed; `detail` is the HTTP layer's explanation.
+    /// No answer: resolving, connecting or the transfer failed; `detail` is the HTTP layer's explanation.
     case transport(action: String, endpoint: String, detail: String, attempts: Int)
+    /// The TLS handshake with the endpoint failed, most often because its certificate chains to no trusted CA.
+    /// `caBundle` is the PEM file that was the only trust (`caBundleSource` names its setting), nil for the system's
+    /// CAs; `detail` is the TLS layer's explanation.
+    case tls(
+        action: String, endpoint: String, detail: String, caBundle: String?, caBundleSource: String?, attempts: Int)
     /// An answer that is not a usable STS document: a status without an error document, or a success that lacks
     /// a field.
     case unexpectedResponse(action: String, endpoint: String, status: Int, detail: String, attempts: Int)
@@ -32,6 +37,8 @@ public enum STSError: ElevateFailure, Equatable {
             return "sts \(singleLine(code)): \(text)\(Self.after(attempts))"
         case .transport(let action, _, let detail, let attempts):
             return "sts \(action) request failed: \(singleLine(detail))\(Self.after(attempts))"
+        case .tls(let action, let endpoint, let detail, _, _, let attempts):
+            return "sts \(action) at \(stsQuoted(endpoint)): TLS failed: \(singleLine(detail))\(Self.after(attempts))"
         case .unexpectedResponse(let action, let endpoint, let status, let detail, let attempts):
             return "sts at \(stsQuoted(endpoint)) answered \(action) with HTTP \(status) and \(singleLine(detail))"
                 + Self.after(attempts)
@@ -48,6 +55,12 @@ public enum STSError: ElevateFailure, Equatable {
             Self.remedy(code: code, action: action)
         case .transport:
             "check the network path to STS (HTTPS_PROXY, NO_PROXY, AWS_ENDPOINT_URL_STS, AWS_CA_BUNDLE) and try again"
+        case .tls(_, _, _, let bundle?, let source, _):
+            "the CA bundle \(stsQuoted(bundle))\(source.map { " (\(singleLine($0)))" } ?? "") replaces the system's "
+                + "CAs: add the CA that issued the endpoint's certificate to that file, or correct the setting"
+        case .tls:
+            "the endpoint's certificate must chain to a CA the system trusts: check AWS_ENDPOINT_URL_STS, or name "
+                + "a PEM file holding its CA in AWS_CA_BUNDLE or the profile's ca_bundle"
         case .unexpectedResponse:
             "check that the endpoint is STS (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, endpoint_url) and try again"
         case .invalidSetting:

@@ -146,6 +146,27 @@ struct STSClientTests {
         #expect(transport.requests.count == 1)
     }
 
+    @Test("a refused certificate names the endpoint, and the CA bundle and its setting as the only trust")
+    func tlsFailureNamesTheBundle() async throws {
+        let environment = ["AWS_ENDPOINT_URL_STS": "https://127.0.0.1:8443", "AWS_CA_BUNDLE": "/etc/hostname"]
+        let transport = FakeTransport([.failure(.tlsFailed(host: "127.0.0.1:8443", detail: "unable to get issuer"))])
+        await #expect {
+            try await client(transport, environment: environment).assumeRole(request, with: userKeys)
+        } throws: { error in
+            guard let error = error as? STSError else { return false }
+            return error
+                == .tls(
+                    action: "AssumeRole", endpoint: "https://127.0.0.1:8443", detail: "unable to get issuer",
+                    caBundle: "/etc/hostname", caBundleSource: "AWS_CA_BUNDLE", attempts: 1)
+                && error.problem == "sts AssumeRole at 'https://127.0.0.1:8443': TLS failed: unable to get issuer"
+                && error.remedy.hasPrefix("the CA bundle '/etc/hostname' (AWS_CA_BUNDLE) replaces the system's CAs")
+                && error.category == .credentials
+        }
+        let system = STSError.tls(
+            action: "AssumeRole", endpoint: "https://e", detail: "d", caBundle: nil, caBundleSource: nil, attempts: 1)
+        #expect(system.remedy.contains("AWS_CA_BUNDLE or the profile's ca_bundle"))
+    }
+
     @Test("persistent throttling gives up after 4 attempts and says so")
     func givesUp() async throws {
         let transport = FakeTransport(

@@ -191,6 +191,9 @@ struct STSConfigurationTests {
             try resolve(["AWS_CA_BUNDLE": "/etc/hostname"], ["ca_bundle": "/etc/passwd"]).caBundlePath
                 == "/etc/hostname")
         #expect(try resolve([:], ["ca_bundle": "/etc/passwd"]).caBundlePath == "/etc/passwd")
+        #expect(try resolve(["AWS_CA_BUNDLE": "/etc/hostname"]).caBundleSource == "AWS_CA_BUNDLE")
+        #expect(try resolve([:], ["ca_bundle": "/etc/passwd"]).caBundleSource == "ca_bundle in profile 'hop'")
+        #expect(try resolve([:]).caBundleSource == nil)
         #expect(
             throws: STSError.invalidSetting(
                 name: "AWS_CA_BUNDLE", value: "/nonexistent/ca.pem", expected: "a readable PEM file"

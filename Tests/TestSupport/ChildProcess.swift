@@ -28,10 +28,13 @@ public enum ChildProcess {
     }
 
     /// Runs the tests matching `filter` in a child with `scenario` set, the proxy variables removed and `extra` added.
+    /// A non-empty `launcher` (a program and its first arguments) is run instead, with the child's command line
+    /// appended, such as a wrapper that starts it in a namespace of its own.
     public static func run(
         scenario: String,
         filter: String,
         environment extra: [String: String] = [:],
+        launcher: [String] = [],
         timeoutSeconds: Double = 60
     ) throws -> Result {
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
@@ -49,8 +52,9 @@ public enum ChildProcess {
         environment["ELEVATE_CHILD_REPORT"] = report.path
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--testing-library", "swift-testing", "--filter", filter]
+        let command = launcher + [executable, "--testing-library", "swift-testing", "--filter", filter]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output

@@ -2,8 +2,12 @@
 """Loopback HTTP and HTTPS server for the ElevateHTTP tests.
 
 Binds 127.0.0.1 only, on free ports, and prints one JSON line:
-{"http": PORT, "https": PORT, "stuck": PORT, "ca": "/path/to/cert.pem"}. Exits when stdin
-closes, so it never outlives the test process that started it.
+{"http": PORT, "https": PORT, "stuck": PORT, "ca": "/path/to/cert.pem", "other_ca": "/path/to/other.pem",
+"ca_dir": "/path/to/dir"}. Exits when stdin closes, so it never outlives the test process that started it.
+
+"ca" is the HTTPS server's self-signed certificate; "other_ca" an unrelated one. "ca_dir" is laid out
+like Debian's /etc/ssl/certs: "ca" under its OpenSSL subject-hash name, and "other_ca" as
+ca-certificates.crt, so that a libcurl seeing it there trusts the server only through the directory.
 
 "stuck" is a listener whose accept queue is kept full and never served: Linux drops further
 SYNs, so a connection attempt hangs until the client's connect timeout.
@@ -104,15 +108,25 @@ class QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def make_certificate(directory):
-    cert = os.path.join(directory, "cert.pem")
-    key = os.path.join(directory, "key.pem")
+def make_certificate(directory, name="cert", subject="/CN=127.0.0.1"):
+    cert = os.path.join(directory, f"{name}.pem")
+    key = os.path.join(directory, f"{name}-key.pem")
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-days", "2", "-subj", subject, "-addext", "subjectAltName=IP:127.0.0.1",
          "-keyout", key, "-out", cert],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return cert, key
+
+
+def make_ca_directory(directory, trusted, other):
+    ca_dir = os.path.join(directory, "certs")
+    os.mkdir(ca_dir)
+    subject_hash = subprocess.run(["openssl", "x509", "-noout", "-subject_hash", "-in", trusted],
+                                  check=True, capture_output=True, text=True).stdout.strip()
+    shutil.copy(trusted, os.path.join(ca_dir, f"{subject_hash}.0"))
+    shutil.copy(other, os.path.join(ca_dir, "ca-certificates.crt"))
+    return ca_dir
 
 
 def stuck_listener():
@@ -139,6 +153,8 @@ def serve(server):
 def main():
     directory = tempfile.mkdtemp(prefix="http_test_server.")
     cert, key = make_certificate(directory)
+    other, _ = make_certificate(directory, "other", "/CN=Unrelated Test CA")
+    ca_dir = make_ca_directory(directory, cert, other)
     plain = QuietServer(("127.0.0.1", 0), Handler)
     secure = QuietServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -148,7 +164,8 @@ def main():
     serve(secure)
     stuck, fillers = stuck_listener()
     print(json.dumps({"http": plain.server_address[1], "https": secure.server_address[1],
-                      "stuck": stuck.getsockname()[1], "ca": cert}), flush=True)
+                      "stuck": stuck.getsockname()[1], "ca": cert,
+                      "other_ca": other, "ca_dir": ca_dir}), flush=True)
     sys.stdin.read()
     shutil.rmtree(directory, ignore_errors=True)
     os._exit(0)

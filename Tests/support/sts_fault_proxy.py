@@ -18,13 +18,18 @@ Control API (loopback only):
                       "forwarded 200")}
   POST /_fault/reset  empty plan and log
 
-Run: sts_fault_proxy.py --upstream http://127.0.0.1:MOTO_PORT [--port N] [--exit-with-stdin]; it prints
-"listening on PORT" once it serves. With --exit-with-stdin it exits when its standard input closes.
+With --tls-cert and --tls-key (PEM files) it serves HTTPS instead of plain HTTP, for the CA bundle tests
+(https://127.0.0.1:PORT as the STS endpoint); it still talks plain HTTP to the upstream.
+
+Run: sts_fault_proxy.py --upstream http://127.0.0.1:MOTO_PORT [--port N] [--tls-cert F --tls-key F]
+[--exit-with-stdin]; it prints "listening on PORT" once it serves. With --exit-with-stdin it exits when its
+standard input closes.
 """
 
 import argparse
 import http.client
 import json
+import ssl
 import sys
 import threading
 import urllib.parse
@@ -154,12 +159,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     parser.add_argument("--exit-with-stdin", action="store_true")
     args = parser.parse_args()
     if urllib.parse.urlsplit(args.upstream).hostname not in LOOPBACK:
         parser.error("--upstream must be a loopback URL")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
     STATE.upstream = args.upstream
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        # A client that refuses the certificate fails the handshake in accept(), which the server ignores.
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     return serve(server, exit_with_stdin=args.exit_with_stdin)
 
 

@@ -8,6 +8,11 @@ struct TestServer: Sendable {
     /// A listener that never completes a connection.
     let stuckPort: Int
     let caPath: String
+    /// A self-signed certificate that did not issue the server's.
+    let otherCAPath: String
+    /// A directory laid out like Debian's `/etc/ssl/certs`: the server's certificate under its subject-hash
+    /// name, and `otherCAPath` as `ca-certificates.crt`.
+    let caDirectory: String
 
     var http: String { "http://127.0.0.1:\(httpPort)" }
     var https: String { "https://127.0.0.1:\(httpsPort)" }
@@ -40,9 +45,18 @@ struct TestServer: Sendable {
             guard !chunk.isEmpty else { throw StartError(description: "the test server exited before it was ready") }
             line.append(chunk)
         }
-        struct Ready: Decodable { let http: Int; let https: Int; let stuck: Int; let ca: String }
+        struct Ready: Decodable {
+            let http: Int
+            let https: Int
+            let stuck: Int
+            let ca: String
+            let other_ca: String
+            let ca_dir: String
+        }
         let ready = try JSONDecoder().decode(Ready.self, from: line)
-        return TestServer(httpPort: ready.http, httpsPort: ready.https, stuckPort: ready.stuck, caPath: ready.ca)
+        return TestServer(
+            httpPort: ready.http, httpsPort: ready.https, stuckPort: ready.stuck, caPath: ready.ca,
+            otherCAPath: ready.other_ca, caDirectory: ready.ca_dir)
     }
 
     /// A loopback port with nothing listening: bound, then closed again.
