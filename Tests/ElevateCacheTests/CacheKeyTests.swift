@@ -45,14 +45,18 @@ struct CacheKeyTests {
         #expect(original == key(plan(settings: base)), "the same plan gives the same key")
     }
 
-    @Test("the key changes with the source's identity (a key id, IMDS settings and machine id)")
+    @Test("the key changes with the source's identity (a key id, IMDS settings, machine id and instance)")
     func sourceChanges() throws {
         let one = try #require(key(plan(), source: FakeSource(parts: ["access_key_id": "AKIAONE"])))
         let two = try #require(key(plan(), source: FakeSource(parts: ["access_key_id": "AKIATWO"])))
         let imds = try #require(key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1"])))
         let otherMachine = try #require(
             key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "2"])))
-        #expect(Set([one, two, imds, otherMachine]).count == 4)
+        let instance = try #require(
+            key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1", "instance": "i-1234abcd"])))
+        let clone = try #require(
+            key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1", "instance": "i-5678abcd"])))
+        #expect(Set([one, two, imds, otherMachine, instance, clone]).count == 6)
     }
 
     @Test("the key changes with the requested profile, a hop's plugin and the number of hops")

@@ -18,16 +18,16 @@ public struct IMDSSource: SourcePlugin {
     public let name = "imds"
     public let summary = "the instance role from the EC2 instance metadata service (IMDSv2; v1 only when allowed)"
 
-    /// The file naming this machine, which keys cached sessions to it.
-    public let machineIdPath: String
+    /// The files naming this machine and instance, which key cached sessions to it.
+    public let identityFiles: IdentityFiles
 
     public init() {
-        self.init(machineIdPath: "/etc/machine-id")
+        self.init(identityFiles: .system)
     }
 
-    /// The plugin reading the machine id from another file (tests).
-    public init(machineIdPath: String) {
-        self.machineIdPath = machineIdPath
+    /// The plugin reading the machine's identity from other files (tests).
+    public init(identityFiles: IdentityFiles) {
+        self.identityFiles = identityFiles
     }
 
     /// The instance role's credentials with the instance id and region. Never `nil`: the plan names this source
@@ -37,14 +37,21 @@ public struct IMDSSource: SourcePlugin {
         return try fetch(settings, context: context)
     }
 
-    /// The service's settings and the machine id: without a request, the instance is known only by the machine id.
-    /// `nil` when the settings are invalid (the run reports them) or the machine has no id.
+    /// The service's settings and what names this instance without a request: the instance identity Linux exposes
+    /// (``IdentityFiles/boardAssetTag``, else ``IdentityFiles/hypervisorUUID``) and the machine id, each where
+    /// readable. `nil` when the settings are invalid (the run reports them) or neither identity can be read.
+    ///
+    /// The machine id alone is shared by instances cloned from an image that kept it; the instance identity sets
+    /// them apart. This runs on every cache hit: a few small reads, no request and no library load.
     public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
         guard let settings = try? IMDSSettings(environment: context.environment, profile: step.profile) else {
             return nil
         }
-        guard let machineId = readMachineId(machineIdPath) else {
-            context.logger.debug("imds: no machine id in '\(machineIdPath)': sessions from it are not cached")
+        let instance = readInstanceIdentity(identityFiles, context: context)
+        let machineId = readMachineId(identityFiles.machineId)
+        guard instance != nil || machineId != nil else {
+            context.logger.debug(
+                "imds: no instance identity and no machine id in '\(identityFiles.machineId)': sessions are not cached")
             return nil
         }
         let v1: String
@@ -53,7 +60,10 @@ public struct IMDSSource: SourcePlugin {
         case .allowed: v1 = "allowed"
         case .disabled: v1 = "disabled"
         }
-        return ["endpoint": settings.endpoint, "v1": v1, "machine_id": machineId]
+        var parts = ["endpoint": settings.endpoint, "v1": v1]
+        parts["machine_id"] = machineId
+        parts["instance"] = instance
+        return parts
     }
 
     /// The instance role's credentials from the service `settings` describe; debug lines go to `context.logger`.
@@ -63,21 +73,84 @@ public struct IMDSSource: SourcePlugin {
     }
 }
 
+/// Where the imds source reads, without a request, what names the machine and the instance it runs on.
+public struct IdentityFiles: Sendable, Equatable {
+    /// systemd's machine id (`/etc/machine-id`): shared by instances cloned from an image that kept it.
+    public var machineId: String
+    /// The DMI board asset tag, which holds the instance id (`i-…`) on Nitro instances.
+    public var boardAssetTag: String
+    /// The Xen domain's UUID, unique to the instance on Xen instances.
+    public var hypervisorUUID: String
+
+    /// The files of a Linux system.
+    public static let system = IdentityFiles(
+        machineId: "/etc/machine-id", boardAssetTag: "/sys/devices/virtual/dmi/id/board_asset_tag",
+        hypervisorUUID: "/sys/hypervisor/uuid")
+
+    /// The files at these paths.
+    public init(machineId: String, boardAssetTag: String, hypervisorUUID: String) {
+        self.machineId = machineId
+        self.boardAssetTag = boardAssetTag
+        self.hypervisorUUID = hypervisorUUID
+    }
+}
+
+/// The instance id from the board asset tag, else the Xen domain UUID; `nil` when neither file holds a value of
+/// that shape (other machines put anything in the asset tag, such as "Default string").
+private func readInstanceIdentity(_ files: IdentityFiles, context: RunContext) -> String? {
+    if let tag = readSmallFile(files.boardAssetTag) {
+        if isInstanceId(tag) { return String(decoding: tag, as: UTF8.self) }
+        context.logger.debug("imds: the board asset tag in '\(files.boardAssetTag)' is not an instance id")
+    }
+    if let uuid = readSmallFile(files.hypervisorUUID) {
+        if isUUID(uuid) { return String(decoding: uuid, as: UTF8.self) }
+        context.logger.debug("imds: '\(files.hypervisorUUID)' does not hold a UUID")
+    }
+    return nil
+}
+
 /// The first line of `path` (systemd's machine id, 32 hex digits), `nil` when it cannot be read or is empty.
 private func readMachineId(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard let bytes = readSmallFile(path) else { return nil }
+    let line = trimmingWhitespace(String(decoding: bytes.prefix { $0 != 0x0A }, as: UTF8.self))
+    return line.isEmpty ? nil : line
+}
+
+/// The bytes of the regular file at `path` without trailing white space (sysfs values end in a line break); `nil`
+/// when it cannot be opened, is not a regular file, is empty or is larger than `limit` bytes, which none of the
+/// identity files is.
+private func readSmallFile(_ path: String, limit: Int = 256) -> [UInt8]? {
+    // O_NONBLOCK: a FIFO put in a file's place must not stop the run.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 128)
-    var count = 0
-    while count < buffer.count {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { break }
-        count += n
+    var info = stat()
+    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+    // sysfs files report a size of a page whatever they hold; readAll caps the buffer at the limit.
+    guard case .bytes(var bytes) = readAll(fd: fd, sizeHint: Int(info.st_size), limit: limit) else { return nil }
+    while let last = bytes.last, last == 0x20 || (0x09...0x0D).contains(last) { bytes.removeLast() }
+    return bytes.isEmpty ? nil : bytes
+}
+
+/// `i-` and 8 or 17 lower-case hexadecimal digits: the instance ids EC2 issues.
+private func isInstanceId(_ bytes: [UInt8]) -> Bool {
+    guard bytes.count == 10 || bytes.count == 19, bytes[0] == UInt8(ascii: "i"), bytes[1] == UInt8(ascii: "-")
+    else { return false }
+    return bytes[2...].allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+}
+
+/// A UUID in its text form: 8-4-4-4-12 hexadecimal digits.
+private func isUUID(_ bytes: [UInt8]) -> Bool {
+    guard bytes.count == 36 else { return false }
+    for (index, byte) in bytes.enumerated() {
+        if index == 8 || index == 13 || index == 18 || index == 23 {
+            guard byte == UInt8(ascii: "-") else { return false }
+        } else {
+            guard (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) || (0x41...0x46).contains(byte)
+            else { return false }
+        }
     }
-    let line = trimmingWhitespace(String(decoding: buffer.prefix(count).prefix { $0 != 0x0A }, as: UTF8.self))
-    return line.isEmpty ? nil : line
+    return true
 }
 
 private let tokenPath = "/latest/api/token"
