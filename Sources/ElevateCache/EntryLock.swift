@@ -32,7 +32,7 @@ final class EntryLock {
         case .unusable(let failure): return .unavailable(failure)
         case .opened(let opened): folder = opened
         }
-        let name = "v\(CacheKey.version)-\(key.digest).lock"
+        let name = FileBackend.lockName(key)
         let clock = ContinuousClock()
         let start = clock.now
         var pause = Duration.milliseconds(2)

@@ -63,16 +63,24 @@ struct PrivateDirectory {
     }
 
     /// Opens `path`, creating it and its missing parents with mode 0700 when `create` is set, and checks that it
-    /// belongs to the user and is private. A symbolic link to a directory is followed; the check applies to its
-    /// target.
-    static func open(_ path: String, create: Bool) throws(CacheError) -> Opening {
-        var fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    /// belongs to the user and is private. A symbolic link to a directory is followed, and the check applies to its
+    /// target, unless `followingLink` is false: then a link is refused (``CacheError/symbolicLink(path:)``).
+    static func open(_ path: String, create: Bool, followingLink: Bool = true) throws(CacheError) -> Opening {
+        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followingLink ? 0 : O_NOFOLLOW)
+        var fd = Glibc.open(path, flags)
         if fd < 0 && errno == ENOENT {
             guard create else { return .missing }
             if let failure = makeDirectories(path) { return .unusable(failure) }
-            fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            fd = Glibc.open(path, flags)
         }
-        guard fd >= 0 else { return .unusable(SystemError("open '\(path)'")) }
+        guard fd >= 0 else {
+            let failure = SystemError("open '\(path)'")
+            var info = stat()
+            if !followingLink, lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                throw .symbolicLink(path: path)
+            }
+            return .unusable(failure)
+        }
         let descriptor = Descriptor(fd)
         let info: stat
         do { info = try descriptor.status() } catch { return .unusable(error) }
