@@ -181,7 +181,7 @@ public struct FileBackend: CacheBackend {
 
     /// Removes the entries (of `profile`, or all), and with all of them the lock and temporary files too. Only names
     /// of this backend's own format are removed, and a cache directory that is a symbolic link is refused
-    /// (``CacheError/symbolicLink(path:)``): whatever it points at is not ours to clear.
+    /// (``CacheError/symbolicLink(path:isLockDirectory:)``): whatever it points at is not ours to clear.
     public func remove(profile: String?) throws(CacheError) -> CacheRemoval {
         guard case .opened(let folder) = try PrivateDirectory.open(directory, create: false, followingLink: false)
         else { return CacheRemoval() }
