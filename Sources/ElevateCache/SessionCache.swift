@@ -13,8 +13,15 @@ import Logging
 /// again (another process may have fetched it meanwhile), and only then is the plan run and its result stored, so
 /// that parallel cold callers cause one fetch. A cache that cannot be written serves the fetched session uncached
 /// with one warning; insecure cache files stop the run (``CacheError``). In `auto`, a keyring that said it can serve
-/// but then fails a lookup or a store is replaced by the file backend for that run. An MFA code given on the command line asks
-/// for a new session: the lookup is skipped, and the new session replaces the cached one.
+/// but then fails a lookup or a store is replaced by the file backend for that run.
+///
+/// Static stability: when the refresh of a cached session fails for a reason that is not a denial
+/// (``ElevateFailure/isDenial``: the network, throttling, a server error, a service that is down) and the cached
+/// session is still valid, it is served with one warning naming the failure and the minutes left; nothing is stored,
+/// so the next call tries again. A denial, a configuration error or an expired session still fails.
+///
+/// An MFA code given on the command line asks for a new session: the lookup is skipped, and the new session replaces
+/// the cached one.
 public struct SessionCache: Sendable {
     /// Makes the keyring client; called only when the keyring may be used, so that libsecret stays unloaded
     /// otherwise.
@@ -127,8 +134,8 @@ public struct SessionCache: Sendable {
             // A keyring lookup never prompts, and without a session bus it answers at once, loading nothing:
             // it comes before the availability check, which would cost a second round trip on every hit.
             return try await run.throughKeyring(
-                keyringStore ?? keyring(), hit: "auto: found in the keyring", chosen: "auto: a Secret Service can serve",
-                fileFallback: fileLookup, fetch: fetch
+                keyringStore ?? keyring(), hit: "auto: found in the keyring",
+                chosen: "auto: a Secret Service can serve", fileFallback: fileLookup, fetch: fetch
             ) { reason in
                 log.debug("cache: backend file (auto: the keyring cannot serve: \(reason))")
                 return try await run.serve(from: file, firstLookup: fileLookup, fetch: fetch)
@@ -149,6 +156,8 @@ struct CachedRun {
     /// file backend's directory.
     let runtimeDirectory: String?
     let lockTimeout: Duration
+    /// The cached session that may stand in for a failed refresh.
+    private let standby = Standby()
 
     var log: Logger { context.logger }
 
@@ -226,7 +235,7 @@ struct CachedRun {
         }
         defer { lock?.release() }
 
-        let credentials = try await fetch()
+        let credentials = try await refresh(fetch)
         guard let expiration = credentials.expiration else {
             log.debug("cache: not stored: the credentials do not expire")
             return credentials
@@ -261,6 +270,7 @@ struct CachedRun {
 
     /// The credentials of a fresh entry; `nil` (after a debug line) when there is none.
     private func consider(_ lookup: CacheLookup, backend: any CacheBackend, underLock: Bool) -> Credentials? {
+        standby.offer(lookup)
         switch lookup {
         case .found(let entry):
             if freshness.isFresh(entry, now: context.now()) {
@@ -282,6 +292,7 @@ struct CachedRun {
 
     /// The credentials of `lookup` when it found a fresh entry and no MFA code asks for a new session.
     func freshHit(_ lookup: CacheLookup, backend: any CacheBackend, why: String) -> Credentials? {
+        standby.offer(lookup)
         guard case .found(let entry) = lookup, context.tokenCode == nil, freshness.isFresh(entry, now: context.now())
         else { return nil }
         log.debug("cache: backend \(backend.name) (\(why))")
@@ -324,14 +335,55 @@ struct CachedRun {
     func serveUncached(backend: String, reason: String, fetch: () async throws -> Credentials) async throws
         -> Credentials
     {
-        let credentials = try await fetch()
+        let credentials = try await refresh(fetch)
         warnUncached(backend: backend, reason: reason)
         return credentials
+    }
+
+    /// Runs `fetch`. When it fails for a reason that is not a denial and a cached session of this entry is still
+    /// valid, that session is served instead, with one warning; nothing is stored, so the next call tries again.
+    /// An MFA code on the command line asks for a new session: then the failure stands.
+    private func refresh(_ fetch: () async throws -> Credentials) async throws -> Credentials {
+        do {
+            return try await fetch()
+        } catch {
+            guard let failure = error as? any ElevateFailure, failure.category == .credentials, !failure.isDenial,
+                  context.tokenCode == nil, let entry = standby.entry
+            else { throw error }
+            let left = freshness.secondsLeft(entry, now: context.now())
+            guard left > 0 else { throw error }
+            let warning = "profile '\(profile)': \(failure.problem) — serving the cached session, \(minutesLeft(left)); "
+                + "the next call tries again"
+            log.warning("\(warning)")
+            log.debug("cache: served (\(entry.credentials)) in place of the failed refresh")
+            return entry.credentials
+        }
     }
 
     private func warnUncached(backend: String, reason: String) {
         let place = backend == "file" ? "session cache '\(file.directory)'" : "\(backend) session cache"
         log.warning("cannot use the \(place): \(singleLine(reason)); the session is served uncached")
+    }
+}
+
+/// The session that may stand in for a failed refresh: the latest-expiring entry that a lookup of this run found.
+private final class Standby {
+    private(set) var entry: CacheEntry?
+
+    func offer(_ lookup: CacheLookup) {
+        guard case .found(let found) = lookup else { return }
+        if let entry, entry.expiration >= found.expiration { return }
+        entry = found
+    }
+}
+
+/// `9 minutes left`, `1 minute left`, `less than a minute left`.
+func minutesLeft(_ seconds: TimeInterval) -> String {
+    let minutes = Int(seconds / 60)
+    switch minutes {
+    case ..<1: return "less than a minute left"
+    case 1: return "1 minute left"
+    default: return "\(minutes) minutes left"
     }
 }
 
