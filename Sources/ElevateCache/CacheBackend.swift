@@ -47,6 +47,20 @@ public protocol CacheBackend: Sendable {
     func store(_ entry: CacheEntry, under key: CacheKey) throws(CacheError) -> String?
     /// Every entry.
     func list() throws(CacheError) -> [CacheListing]
-    /// Removes the entries of `profile`, or all entries when it is `nil`; returns how many were removed.
-    func remove(profile: String?) throws(CacheError) -> Int
+    /// Removes the entries of `profile`, or all entries when it is `nil`; returns what was removed.
+    func remove(profile: String?) throws(CacheError) -> CacheRemoval
+}
+
+/// What `cache clear` removed from one backend.
+public struct CacheRemoval: Sendable, Equatable {
+    /// Cached sessions.
+    public var sessions: Int
+    /// Files that belonged to no session: lock files, and temporary files of writes that did not finish (the file
+    /// backend, when clearing all).
+    public var leftovers: Int
+
+    public init(sessions: Int = 0, leftovers: Int = 0) {
+        self.sessions = sessions
+        self.leftovers = leftovers
+    }
 }

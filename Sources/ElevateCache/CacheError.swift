@@ -11,6 +11,9 @@ public enum CacheError: ElevateFailure, Equatable {
     case foreignOwner(path: String, owner: UInt32, expected: UInt32, isDirectory: Bool)
     /// Something other than a regular file (a directory, a FIFO, a device) stands where a cache file belongs.
     case notARegularFile(path: String)
+    /// The cache directory is a symbolic link where aws-elevate follows none: when it clears the cache. With
+    /// `isLockDirectory`, the keyring mode's lock directory (`$XDG_RUNTIME_DIR/aws-elevate`), which is never followed.
+    case symbolicLink(path: String, isLockDirectory: Bool = false)
     /// The encryption key file does not hold a key.
     case invalidKeyFile(path: String)
     /// This run was started, through a credential_process, by a run fetching the same session: it would wait for
@@ -36,6 +39,11 @@ public enum CacheError: ElevateFailure, Equatable {
                 + "user running aws-elevate (uid \(expected))"
         case .notARegularFile(let path):
             "\(quoted(path)) in the cache is not a regular file"
+        case .symbolicLink(let path, true):
+            "the lock directory \(quoted(path)) is a symbolic link, which aws-elevate does not follow"
+        case .symbolicLink(let path, false):
+            "the cache directory \(quoted(path)) is a symbolic link, which aws-elevate does not follow when it "
+                + "removes files"
         case .invalidKeyFile(let path):
             "the cache key file \(quoted(path)) does not hold a \(KeyFile.keyByteCount)-byte key"
         case .recursion:
@@ -53,6 +61,11 @@ public enum CacheError: ElevateFailure, Equatable {
             "run: chown \(expected) \(shellQuoted(path)) (or remove it: rm -r \(shellQuoted(path)))"
         case .notARegularFile(let path):
             "remove it: rm -r \(shellQuoted(path))"
+        case .symbolicLink(let path, true):
+            "remove the link (rm \(shellQuoted(path))): aws-elevate makes the directory anew, mode 700"
+        case .symbolicLink(let path, false):
+            "point AWS_ELEVATE_CACHE_DIR at the directory it links to, or replace the link with a directory of its "
+                + "own: rm \(shellQuoted(path)) && mkdir -m 700 \(shellQuoted(path))"
         case .invalidKeyFile(let path):
             "remove it (rm \(shellQuoted(path))): aws-elevate makes a new key and fetches new sessions"
         case .recursion:

@@ -25,6 +25,7 @@ public enum CacheMode: String, Sendable, Equatable, CaseIterable, CustomStringCo
 /// | `AWS_ELEVATE_CACHE` | `elevate_cache` | `auto` (default), `keyring`, `file` or `none` |
 /// | `AWS_ELEVATE_REFRESH_MARGIN` | `elevate_refresh_margin` | minutes left below which a session is refreshed (default and minimum 15) |
 /// | `AWS_ELEVATE_CACHE_DIR` | — | the file backend's directory (default `$XDG_CACHE_HOME/aws-elevate`, `~/.cache/aws-elevate`) |
+/// | `XDG_RUNTIME_DIR` | — | the keyring mode's lock files are in `aws-elevate` there, when it exists |
 ///
 /// The file backend's key is `$XDG_CONFIG_HOME/aws-elevate/cache.key` (default `~/.config/aws-elevate/cache.key`).
 public struct CacheSettings: Sendable, Equatable {
@@ -33,10 +34,14 @@ public struct CacheSettings: Sendable, Equatable {
     public var modeSource: String
     /// The configured refresh margin in seconds (before ``Freshness`` raises it to its minimum).
     public var refreshMargin: Double
-    /// The file backend's directory, lock files included; `nil` when no home directory is known.
+    /// The file backend's directory, lock files included (but the keyring mode's, see ``runtimeDirectory``); `nil` when
+    /// no home directory is known.
     public var directory: String?
     /// The file backend's key file; `nil` when no home directory is known.
     public var keyPath: String?
+    /// The user's runtime directory (`XDG_RUNTIME_DIR`, when absolute): the keyring mode keeps its lock files in
+    /// `aws-elevate` there when it exists, so that it does not depend on the file backend's directory.
+    public var runtimeDirectory: String?
 
     /// The default refresh margin, in minutes.
     public static let defaultMarginMinutes = 15
@@ -45,12 +50,13 @@ public struct CacheSettings: Sendable, Equatable {
 
     /// Settings given directly (tests, embedding).
     public init(mode: CacheMode, modeSource: String = "given", refreshMargin: Double = 15 * 60,
-                directory: String?, keyPath: String?) {
+                directory: String?, keyPath: String?, runtimeDirectory: String? = nil) {
         self.mode = mode
         self.modeSource = modeSource
         self.refreshMargin = refreshMargin
         self.directory = directory
         self.keyPath = keyPath
+        self.runtimeDirectory = runtimeDirectory
     }
 
     /// The settings in `environment` and `profile` (the requested profile; `nil` for commands without one).
@@ -89,6 +95,7 @@ public struct CacheSettings: Sendable, Equatable {
             ?? (absolute(environment["XDG_CACHE_HOME"]) ?? home.map { $0 + "/.cache" }).map { $0 + "/aws-elevate" }
         keyPath = (absolute(environment["XDG_CONFIG_HOME"]) ?? home.map { $0 + "/.config" })
             .map { $0 + "/aws-elevate/cache.key" }
+        runtimeDirectory = absolute(environment["XDG_RUNTIME_DIR"])
     }
 }
 

@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// The per-entry lock that makes concurrent cold callers fetch once: `flock` on `DIR/v1-<digest>.lock` (0600).
+/// The per-entry lock that makes concurrent cold callers fetch once: `flock` on `DIR/v1-<digest>.lock` (0600), where
+/// DIR is the file backend's directory, or for the keyring mode `$XDG_RUNTIME_DIR/aws-elevate` (``Place``).
 ///
 /// `flock` is released by the kernel when its holder dies, kill -9 included, so a lock file left behind never blocks
 /// anyone. Lock files may be removed (`cache clear`): after `flock` succeeds the holder checks that its file is still
@@ -14,6 +15,21 @@ final class EntryLock {
         self.descriptor = descriptor
     }
 
+    /// Where the lock files are.
+    enum Place: Equatable, CustomStringConvertible {
+        /// The file backend's directory, made with its parents when missing.
+        case cacheDirectory(String)
+        /// `aws-elevate` in the user's runtime directory (`$XDG_RUNTIME_DIR`), made when missing; never a link.
+        case runtimeDirectory(String)
+
+        var description: String {
+            switch self {
+            case .cacheDirectory(let path): path
+            case .runtimeDirectory(let runtime): runtime + "/aws-elevate"
+            }
+        }
+    }
+
     enum Acquiring {
         /// The lock; `waited` is set when another process held it first.
         case acquired(EntryLock, waited: Duration?)
@@ -21,18 +37,23 @@ final class EntryLock {
         case unavailable(SystemError)
     }
 
-    /// Takes the lock of `key` in `directory` (made if missing), polling for at most `timeout`; `onWait` is
-    /// called once if another process holds it.
+    /// Takes the lock of `key` in `place` (made if missing), polling for at most `timeout`; `onWait` is called once
+    /// if another process holds it.
     static func acquire(
-        _ key: CacheKey, in directory: String, timeout: Duration, onWait: () -> Void
+        _ key: CacheKey, in place: Place, timeout: Duration, onWait: () -> Void
     ) throws(CacheError) -> Acquiring {
         let folder: PrivateDirectory
-        switch try PrivateDirectory.open(directory, create: true) {
-        case .missing: return .unavailable(SystemError("open '\(directory)'", code: ENOENT))
+        let opening: PrivateDirectory.Opening
+        switch place {
+        case .cacheDirectory(let directory): opening = try PrivateDirectory.open(directory, create: true)
+        case .runtimeDirectory(let runtime): opening = try PrivateDirectory.openRuntime(runtime)
+        }
+        switch opening {
+        case .missing: return .unavailable(SystemError("open '\(place)'", code: ENOENT))
         case .unusable(let failure): return .unavailable(failure)
         case .opened(let opened): folder = opened
         }
-        let name = "v\(CacheKey.version)-\(key.digest).lock"
+        let name = FileBackend.lockName(key)
         let clock = ContinuousClock()
         let start = clock.now
         var pause = Duration.milliseconds(2)

@@ -27,8 +27,48 @@ public struct FileBackend: CacheBackend {
         self.keyPath = keyPath
     }
 
+    static let lockSuffix = ".lock"
+    static let temporaryInfix = ".tmp-"
+
     /// `v1-<digest>.session`.
     static func fileName(_ key: CacheKey) -> String { "v\(CacheKey.version)-\(key.digest)\(entrySuffix)" }
+
+    /// `v1-<digest>.lock`: the entry's lock file (``EntryLock``).
+    static func lockName(_ key: CacheKey) -> String { "v\(CacheKey.version)-\(key.digest)\(lockSuffix)" }
+
+    /// `v1-<digest>.session.tmp-<pid>-<16 hex digits>`: a write in progress (or left by a writer that died).
+    static func temporaryName(_ key: CacheKey, pid: Int32, suffix: [UInt8]) -> String {
+        fileName(key) + temporaryInfix + "\(pid)-" + lowercaseHex(suffix)
+    }
+
+    /// What this backend made under `name`, matched byte for byte against the names above; `nil` for any other
+    /// name, which is never touched.
+    static func kind(of name: String) -> CacheFileKind? {
+        var rest = Array(name.utf8)[...]
+        func take(_ literal: String) -> Bool {
+            guard rest.starts(with: Array(literal.utf8)) else { return false }
+            rest = rest.dropFirst(literal.utf8.count)
+            return true
+        }
+        func takeDigits(_ isDigit: (UInt8) -> Bool, count: ClosedRange<Int>) -> ArraySlice<UInt8>? {
+            let digits = rest.prefix(while: isDigit)
+            guard count.contains(digits.count) else { return nil }
+            rest = rest.dropFirst(digits.count)
+            return digits
+        }
+        guard take("v\(CacheKey.version)-"), let digest = takeDigits(isLowercaseHex, count: 64...64),
+              let key = CacheKey(digest: String(decoding: digest, as: UTF8.self))
+        else { return nil }
+        if take(lockSuffix) { return rest.isEmpty ? .lock(key) : nil }
+        guard take(entrySuffix) else { return nil }
+        if rest.isEmpty { return .entry(key) }
+        // The process id in decimal without a leading zero (as `\(getpid())` prints it), then 8 random bytes.
+        guard take(temporaryInfix), rest.first.map({ $0 != UInt8(ascii: "0") }) == true,
+              takeDigits(isDecimal, count: 1...10) != nil, take("-"), takeDigits(isLowercaseHex, count: 16...16) != nil,
+              rest.isEmpty
+        else { return nil }
+        return .temporary(key)
+    }
 
     /// The path of `key`'s entry file.
     public func path(for key: CacheKey) -> String { directory + "/" + Self.fileName(key) }
@@ -106,9 +146,8 @@ public struct FileBackend: CacheBackend {
         } catch {
             return "encryption failed: \(error)"
         }
-        let name = Self.fileName(key)
-        let temporary = "\(name).tmp-\(getpid())-\(lowercaseHex(suffix))"
-        return folder.writeAtomically(name, sealed, temporaryName: temporary)?.description
+        let temporary = Self.temporaryName(key, pid: getpid(), suffix: suffix)
+        return folder.writeAtomically(Self.fileName(key), sealed, temporaryName: temporary)?.description
     }
 
     /// Removes temporary files of `key` left by writers that died (call only while holding its lock).
@@ -116,8 +155,7 @@ public struct FileBackend: CacheBackend {
         guard case .opened(let folder)? = try? PrivateDirectory.open(directory, create: false),
               let names = try? folder.names()
         else { return }
-        let prefix = Self.fileName(key) + ".tmp-"
-        for name in names where name.hasPrefix(prefix) {
+        for name in names where Self.kind(of: name) == .temporary(key) {
             folder.remove(name)
         }
     }
@@ -141,35 +179,52 @@ public struct FileBackend: CacheBackend {
         return listings
     }
 
-    public func remove(profile: String?) throws(CacheError) -> Int {
-        guard case .opened(let folder) = try PrivateDirectory.open(directory, create: false) else { return 0 }
-        var removed = 0
+    /// Removes the entries (of `profile`, or all), and with all of them the lock and temporary files too. Only names
+    /// of this backend's own format are removed, and a cache directory that is a symbolic link is refused
+    /// (``CacheError/symbolicLink(path:isLockDirectory:)``): whatever it points at is not ours to clear.
+    public func remove(profile: String?) throws(CacheError) -> CacheRemoval {
+        guard case .opened(let folder) = try PrivateDirectory.open(directory, create: false, followingLink: false)
+        else { return CacheRemoval() }
+        var removal = CacheRemoval()
         guard let profile else {
-            for (name, _) in entryFiles(folder) where folder.remove(name) { removed += 1 }
+            for (name, _) in entryFiles(folder) where folder.remove(name) { removal.sessions += 1 }
             // Lock files are safe to remove: a locker checks after flock that its file is still the one in place.
-            for name in (try? folder.names()) ?? [] where name.hasSuffix(".lock") || name.contains(".tmp-") {
-                folder.remove(name)
+            for name in (try? folder.names()) ?? [] {
+                switch Self.kind(of: name) {
+                case .lock?, .temporary?: if folder.remove(name) { removal.leftovers += 1 }
+                case .entry?, nil: break
+                }
             }
-            return removed
+            return removal
         }
-        guard case .key(let cacheKey) = try KeyFile.load(keyPath) else { return 0 }
+        guard case .key(let cacheKey) = try KeyFile.load(keyPath) else { return removal }
         for (name, key) in entryFiles(folder) {
             guard case .bytes(let bytes) = try folder.read(name, limit: Self.sizeLimit),
                   case .found(let entry) = Self.open(bytes, key: key, with: cacheKey), entry.profile == profile
             else { continue }
-            if folder.remove(name) { removed += 1 }
+            if folder.remove(name) { removal.sessions += 1 }
         }
-        return removed
+        return removal
     }
 
     /// The entry files of the current key version, with their keys.
     private func entryFiles(_ folder: PrivateDirectory) -> [(String, CacheKey)] {
-        let prefix = "v\(CacheKey.version)-"
-        return ((try? folder.names()) ?? []).sorted().compactMap { name in
-            guard name.hasPrefix(prefix), name.hasSuffix(Self.entrySuffix),
-                  let key = CacheKey(digest: String(name.dropFirst(prefix.count).dropLast(Self.entrySuffix.count)))
-            else { return nil }
+        ((try? folder.names()) ?? []).sorted().compactMap { name in
+            guard case .entry(let key)? = Self.kind(of: name) else { return nil }
             return (name, key)
         }
     }
 }
+
+/// A file name of the file backend's own format, and the entry it belongs to.
+enum CacheFileKind: Equatable {
+    /// `v1-<digest>.session`
+    case entry(CacheKey)
+    /// `v1-<digest>.lock`
+    case lock(CacheKey)
+    /// `v1-<digest>.session.tmp-<pid>-<hex>`
+    case temporary(CacheKey)
+}
+
+private func isLowercaseHex(_ byte: UInt8) -> Bool { isDecimal(byte) || (0x61...0x66).contains(byte) }
+private func isDecimal(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }

@@ -97,15 +97,15 @@ public struct KeyringBackend: CacheBackend {
         }.sorted { ($0.profile ?? "", $0.location) < ($1.profile ?? "", $1.location) }
     }
 
-    public func remove(profile: String?) throws(CacheError) -> Int {
+    public func remove(profile: String?) throws(CacheError) -> CacheRemoval {
         let items: [[String: String]]
-        do { items = try keyring.list() } catch { return 0 }
+        do { items = try keyring.list() } catch { return CacheRemoval() }
         var removed = 0
         for attributes in items where profile == nil || attributes["profile"] == profile {
             guard let key = attributes[Self.keyAttribute], (try? keyring.remove(key: key)) != nil else { continue }
             removed += 1
         }
-        return removed
+        return CacheRemoval(sessions: removed)
     }
 
     private func describe(_ error: any Error) -> String {

@@ -36,6 +36,12 @@ final class Descriptor {
 func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
 func isRegularFile(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFREG }
 
+/// Whether `path` names a directory (following a symbolic link).
+func isExistingDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && isDirectory(info)
+}
+
 /// Cache files and directories must belong to the effective user and be closed to group and others.
 func checkPrivate(_ info: stat, path: String) throws(CacheError) {
     let directory = isDirectory(info)
@@ -63,21 +69,40 @@ struct PrivateDirectory {
     }
 
     /// Opens `path`, creating it and its missing parents with mode 0700 when `create` is set, and checks that it
-    /// belongs to the user and is private. A symbolic link to a directory is followed; the check applies to its
-    /// target.
-    static func open(_ path: String, create: Bool) throws(CacheError) -> Opening {
-        var fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    /// belongs to the user and is private. A symbolic link to a directory is followed, and the check applies to its
+    /// target, unless `followingLink` is false: then a link is refused
+    /// (``CacheError/symbolicLink(path:isLockDirectory:)``).
+    static func open(
+        _ path: String, create: Bool, followingLink: Bool = true, isLockDirectory: Bool = false
+    ) throws(CacheError) -> Opening {
+        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followingLink ? 0 : O_NOFOLLOW)
+        var fd = Glibc.open(path, flags)
         if fd < 0 && errno == ENOENT {
             guard create else { return .missing }
             if let failure = makeDirectories(path) { return .unusable(failure) }
-            fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            fd = Glibc.open(path, flags)
         }
-        guard fd >= 0 else { return .unusable(SystemError("open '\(path)'")) }
+        guard fd >= 0 else {
+            let failure = SystemError("open '\(path)'")
+            var info = stat()
+            if !followingLink, lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                throw .symbolicLink(path: path, isLockDirectory: isLockDirectory)
+            }
+            return .unusable(failure)
+        }
         let descriptor = Descriptor(fd)
         let info: stat
         do { info = try descriptor.status() } catch { return .unusable(error) }
         try checkPrivate(info, path: path)
         return .opened(PrivateDirectory(path: path, descriptor: descriptor))
+    }
+
+    /// `aws-elevate` in the user's runtime directory `runtime` (`$XDG_RUNTIME_DIR`, which must exist), made 0700 if
+    /// missing; like the cache directory it must belong to the user and be private, and it is never a symbolic link.
+    static func openRuntime(_ runtime: String) throws(CacheError) -> Opening {
+        let path = runtime + "/aws-elevate"
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { return .unusable(SystemError("mkdir '\(path)'")) }
+        return try open(path, create: false, followingLink: false, isLockDirectory: true)
     }
 
     /// `mkdir -p -m 700`; `nil` on success.

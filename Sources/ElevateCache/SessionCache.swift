@@ -12,8 +12,16 @@ import Logging
 /// A fresh entry is served without any network request. Otherwise the per-entry lock is taken, the entry read
 /// again (another process may have fetched it meanwhile), and only then is the plan run and its result stored, so
 /// that parallel cold callers cause one fetch. A cache that cannot be written serves the fetched session uncached
-/// with one warning; insecure cache files stop the run (``CacheError``). An MFA code given on the command line asks
-/// for a new session: the lookup is skipped, and the new session replaces the cached one.
+/// with one warning; insecure cache files stop the run (``CacheError``). In `auto`, a keyring that said it can serve
+/// but then fails a lookup or a store is replaced by the file backend for that run.
+///
+/// Static stability: when the refresh of a cached session fails for a reason that is not a denial
+/// (``ElevateFailure/isDenial``: the network, throttling, a server error, a service that is down) and the cached
+/// session is still valid, it is served with one warning naming the failure and the minutes left; nothing is stored,
+/// so the next call tries again. A denial, a configuration error or an expired session still fails.
+///
+/// An MFA code given on the command line asks for a new session: the lookup is skipped, and the new session replaces
+/// the cached one.
 public struct SessionCache: Sendable {
     /// Makes the keyring client; called only when the keyring may be used, so that libsecret stays unloaded
     /// otherwise.
@@ -100,9 +108,11 @@ public struct SessionCache: Sendable {
         let file = FileBackend(directory: directory, keyPath: keyPath)
         log.debug("cache: key \(key) for profile '\(plan.profile)', mode \(settings.mode) (\(settings.modeSource))")
 
+        // The keyring mode keeps its locks out of the file backend's directory when the user has a runtime directory.
+        let runtime = settings.mode == .keyring ? settings.runtimeDirectory : nil
         let run = CachedRun(
             key: key, profile: plan.profile, role: role, freshness: freshness, context: context, file: file,
-            lockTimeout: lockTimeout)
+            runtimeDirectory: runtime, lockTimeout: lockTimeout)
         switch settings.mode {
         case .none:
             return try await fetch()
@@ -126,7 +136,8 @@ public struct SessionCache: Sendable {
             // A keyring lookup never prompts, and without a session bus it answers at once, loading nothing:
             // it comes before the availability check, which would cost a second round trip on every hit.
             return try await run.throughKeyring(
-                keyringStore ?? keyring(), hit: "auto: found in the keyring", chosen: "auto: a Secret Service can serve", fetch: fetch
+                keyringStore ?? keyring(), hit: "auto: found in the keyring",
+                chosen: "auto: a Secret Service can serve", fileFallback: fileLookup, fetch: fetch
             ) { reason in
                 log.debug("cache: backend file (auto: the keyring cannot serve: \(reason))")
                 return try await run.serve(from: file, firstLookup: fileLookup, fetch: fetch)
@@ -143,13 +154,18 @@ struct CachedRun {
     let freshness: Freshness
     let context: RunContext
     let file: FileBackend
+    /// The user's runtime directory, where the lock files go when it exists (the keyring mode); else they are in the
+    /// file backend's directory.
+    let runtimeDirectory: String?
     let lockTimeout: Duration
+    /// The cached session that may stand in for a failed refresh.
+    private let standby = Standby()
 
     var log: Logger { context.logger }
 
     init(
         key: CacheKey, profile: String, role: String, freshness: Freshness, context: RunContext, file: FileBackend,
-        lockTimeout: Duration
+        runtimeDirectory: String? = nil, lockTimeout: Duration
     ) {
         self.key = key
         self.profile = profile
@@ -157,11 +173,24 @@ struct CachedRun {
         self.freshness = freshness
         self.context = context
         self.file = file
+        self.runtimeDirectory = runtimeDirectory
         self.lockTimeout = lockTimeout
     }
 
+    /// Where the lock files are: decided only when a lock is needed, so that a hit costs no `stat`.
+    private var lockPlace: EntryLock.Place {
+        if let runtimeDirectory, isExistingDirectory(runtimeDirectory) { return .runtimeDirectory(runtimeDirectory) }
+        return .cacheDirectory(file.directory)
+    }
+
+    /// Serves from `backend`: a fresh entry, else a fetch under the entry's lock, stored in `backend`.
+    ///
+    /// `fileFallback` (auto, serving from the keyring) is the file backend's first lookup: when the keyring fails a
+    /// lookup or a store after it said it can serve, the run goes on with the file backend instead, so that it is
+    /// still cached (and an MFA hop does not prompt on every call).
     func serve(
-        from backend: any CacheBackend, firstLookup: CacheLookup?, fetch: () async throws -> Credentials
+        from backend: any CacheBackend, firstLookup: CacheLookup?, fileFallback: CacheLookup? = nil,
+        fetch: () async throws -> Credentials
     ) async throws -> Credentials {
         let lookup = try firstLookup ?? backend.load(key)
         if context.tokenCode != nil {
@@ -170,11 +199,15 @@ struct CachedRun {
             return served
         }
         if case .unavailable(let reason) = lookup {
+            if let fileFallback {
+                log.debug("cache: backend file (auto: the \(backend.name) lookup failed: \(reason))")
+                return try await serve(from: file, firstLookup: fileFallback, fetch: fetch)
+            }
             return try await serveUncached(backend: backend.name, reason: reason, fetch: fetch)
         }
 
         let lock: EntryLock?
-        switch try EntryLock.acquire(key, in: file.directory, timeout: lockTimeout, onWait: {
+        switch try EntryLock.acquire(key, in: lockPlace, timeout: lockTimeout, onWait: {
             log.debug("cache: waiting for the lock: another aws-elevate process is fetching this session")
         }) {
         case .acquired(let acquired, let waited):
@@ -185,6 +218,10 @@ struct CachedRun {
             // Always read again: another process may have stored the session between the first read and now.
             if context.tokenCode == nil {
                 if let served = consider(try backend.load(key), backend: backend, underLock: true) {
+                    return served
+                }
+                // Another process may have fallen back to the file backend meanwhile.
+                if fileFallback != nil, let served = consider(try file.load(key), backend: file, underLock: true) {
                     return served
                 }
             }
@@ -200,7 +237,7 @@ struct CachedRun {
         }
         defer { lock?.release() }
 
-        let credentials = try await fetch()
+        let credentials = try await refresh(fetch)
         guard let expiration = credentials.expiration else {
             log.debug("cache: not stored: the credentials do not expire")
             return credentials
@@ -211,17 +248,31 @@ struct CachedRun {
             log.debug("cache: not stored: the new session expires \(Timestamp.format(expiration)), already inside the refresh margin")
             return credentials
         }
-        if lock != nil, backend is FileBackend { file.removeLeftovers(of: key) }
-        if let failure = try backend.store(entry, under: key) {
-            warnUncached(backend: backend.name, reason: failure)
-        } else {
-            log.debug("cache: stored (\(backend.name)), expires \(Timestamp.format(expiration))")
+        if let failure = try store(entry, in: backend, locked: lock != nil) {
+            guard fileFallback != nil else {
+                warnUncached(backend: backend.name, reason: failure)
+                return credentials
+            }
+            log.debug("cache: backend file (auto: the \(backend.name) store failed: \(failure))")
+            if let failure = try store(entry, in: file, locked: lock != nil) {
+                warnUncached(backend: file.name, reason: failure)
+            }
         }
         return credentials
     }
 
+    /// Stores `entry` in `backend`; why it could not, or `nil` after a debug line.
+    private func store(_ entry: CacheEntry, in backend: any CacheBackend, locked: Bool) throws(CacheError) -> String? {
+        // Only the holder of the entry's lock may remove temporary files of writers that died.
+        if locked, backend is FileBackend { file.removeLeftovers(of: key) }
+        if let failure = try backend.store(entry, under: key) { return failure }
+        log.debug("cache: stored (\(backend.name)), expires \(Timestamp.format(entry.expiration))")
+        return nil
+    }
+
     /// The credentials of a fresh entry; `nil` (after a debug line) when there is none.
     private func consider(_ lookup: CacheLookup, backend: any CacheBackend, underLock: Bool) -> Credentials? {
+        standby.offer(lookup)
         switch lookup {
         case .found(let entry):
             if freshness.isFresh(entry, now: context.now()) {
@@ -243,6 +294,7 @@ struct CachedRun {
 
     /// The credentials of `lookup` when it found a fresh entry and no MFA code asks for a new session.
     func freshHit(_ lookup: CacheLookup, backend: any CacheBackend, why: String) -> Credentials? {
+        standby.offer(lookup)
         guard case .found(let entry) = lookup, context.tokenCode == nil, freshness.isFresh(entry, now: context.now())
         else { return nil }
         log.debug("cache: backend \(backend.name) (\(why))")
@@ -258,11 +310,13 @@ struct CachedRun {
     }
 
     /// Serves from `keyring`: a fresh entry there, else a fetch stored there when it can serve; otherwise what
-    /// `unavailable` does with the reason. `hit` and `chosen` say why, for the debug lines.
+    /// `unavailable` does with the reason. `hit` and `chosen` say why, for the debug lines; `fileFallback` is as in
+    /// ``serve(from:firstLookup:fileFallback:fetch:)``.
     func throughKeyring(
         _ keyring: any KeyringStore,
         hit: String,
         chosen: String,
+        fileFallback: CacheLookup? = nil,
         fetch: () async throws -> Credentials,
         unavailable: (String) async throws -> Credentials
     ) async throws -> Credentials {
@@ -274,7 +328,7 @@ struct CachedRun {
         switch keyring.availability() {
         case .available:
             log.debug("cache: backend keyring (\(chosen))")
-            return try await serve(from: store, firstLookup: lookup, fetch: fetch)
+            return try await serve(from: store, firstLookup: lookup, fileFallback: fileFallback, fetch: fetch)
         case .unavailable(let reason):
             return try await unavailable(reason)
         }
@@ -283,14 +337,55 @@ struct CachedRun {
     func serveUncached(backend: String, reason: String, fetch: () async throws -> Credentials) async throws
         -> Credentials
     {
-        let credentials = try await fetch()
+        let credentials = try await refresh(fetch)
         warnUncached(backend: backend, reason: reason)
         return credentials
+    }
+
+    /// Runs `fetch`. When it fails for a reason that is not a denial and a cached session of this entry is still
+    /// valid, that session is served instead, with one warning; nothing is stored, so the next call tries again.
+    /// An MFA code on the command line asks for a new session: then the failure stands.
+    private func refresh(_ fetch: () async throws -> Credentials) async throws -> Credentials {
+        do {
+            return try await fetch()
+        } catch {
+            guard let failure = error as? any ElevateFailure, failure.category == .credentials, !failure.isDenial,
+                  context.tokenCode == nil, let entry = standby.entry
+            else { throw error }
+            let left = freshness.secondsLeft(entry, now: context.now())
+            guard left > 0 else { throw error }
+            let warning = "profile '\(profile)': \(failure.problem) — serving the cached session, \(minutesLeft(left)); "
+                + "the next call tries again"
+            log.warning("\(warning)")
+            log.debug("cache: served (\(entry.credentials)) in place of the failed refresh")
+            return entry.credentials
+        }
     }
 
     private func warnUncached(backend: String, reason: String) {
         let place = backend == "file" ? "session cache '\(file.directory)'" : "\(backend) session cache"
         log.warning("cannot use the \(place): \(singleLine(reason)); the session is served uncached")
+    }
+}
+
+/// The session that may stand in for a failed refresh: the latest-expiring entry that a lookup of this run found.
+private final class Standby {
+    private(set) var entry: CacheEntry?
+
+    func offer(_ lookup: CacheLookup) {
+        guard case .found(let found) = lookup else { return }
+        if let entry, entry.expiration >= found.expiration { return }
+        entry = found
+    }
+}
+
+/// `9 minutes left`, `1 minute left`, `less than a minute left`.
+func minutesLeft(_ seconds: TimeInterval) -> String {
+    let minutes = Int(seconds / 60)
+    switch minutes {
+    case ..<1: return "less than a minute left"
+    case 1: return "1 minute left"
+    default: return "\(minutes) minutes left"
     }
 }
 

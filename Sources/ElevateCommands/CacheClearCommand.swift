@@ -28,9 +28,11 @@ struct CacheClearCommand: ParsableCommand {
         let counts = try CacheCommand.report {
             try CacheCommand.backends(logger: logger).map { ($0.name, try $0.remove(profile: profile)) }
         }
-        let total = counts.reduce(0) { $0 + $1.1 }
+        let total = counts.reduce(0) { $0 + $1.1.sessions }
+        let leftovers = counts.reduce(0) { $0 + $1.1.leftovers }
         let scope = profile.map { " of profile '\(singleLine($0))'" } ?? ""
-        let detail = counts.map { "\($0.0): \($0.1)" }.joined(separator: ", ")
-        Output.write("removed \(total) cached \(total == 1 ? "session" : "sessions")\(scope) (\(detail))\n")
+        let detail = counts.map { "\($0.0): \($0.1.sessions)" }.joined(separator: ", ")
+        let extra = leftovers == 0 ? "" : " and \(leftovers) lock or temporary \(leftovers == 1 ? "file" : "files")"
+        Output.write("removed \(total) cached \(total == 1 ? "session" : "sessions")\(scope) (\(detail))\(extra)\n")
     }
 }

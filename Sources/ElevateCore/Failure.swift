@@ -24,6 +24,15 @@ public protocol ElevateFailure: Error, Sendable {
     var problem: String { get }
     /// What the user can do about it.
     var remedy: String { get }
+    /// Whether this is an explicit refusal to give the credentials: access denied, an expired or invalid source
+    /// credential or token, no role to get. A failure that is not (the network, throttling, a server error, a
+    /// service that is down or slow) lets the session cache serve a still valid cached session in place of a failed
+    /// refresh; a denial never does. `false` unless a conformer says otherwise.
+    var isDenial: Bool { get }
+}
+
+extension ElevateFailure {
+    public var isDenial: Bool { false }
 }
 
 /// Errors of the core: plugin look-up and plan execution.
@@ -59,6 +68,14 @@ public enum CoreError: ElevateFailure, Equatable {
             "the credentials from \(origin) for profile '\(profile)' are refused: \(violation)"
         case .notShellSafe(let name):
             "the value for \(name) holds a NUL byte, which a shell variable cannot carry"
+        }
+    }
+
+    /// A source that finds no credentials, or gives expired ones, has none to refresh with.
+    public var isDenial: Bool {
+        switch self {
+        case .unknownPlugin: false
+        case .sourceDidNotApply, .expired: true
         }
     }
 

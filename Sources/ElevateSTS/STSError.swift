@@ -70,6 +70,20 @@ public enum STSError: ElevateFailure, Equatable {
         }
     }
 
+    /// Whether STS refused the caller: an authorisation or authentication error (its code, or HTTP 401 or 403 with an
+    /// error document). Throttling, server errors, transport failures and answers that are not STS's are not.
+    public var isDenial: Bool {
+        guard case .service(_, let status, let code, _, _) = self else { return false }
+        return status == 401 || status == 403 || Self.denialCodes.contains(code)
+    }
+
+    /// STS's codes for a caller it refuses: denied, an expired, unknown or badly signed credential or token.
+    public static let denialCodes: Set<String> = [
+        "AccessDenied", "AccessDeniedException", "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+        "UnrecognizedClientException", "SignatureDoesNotMatch", "IncompleteSignature", "InvalidSignatureException",
+        "MissingAuthenticationToken", "InvalidIdentityToken", "IDPRejectedClaim", "RegionDisabledException",
+    ]
+
     /// The STS error code, when STS answered with one.
     public var code: String? {
         if case .service(_, _, let code, _, _) = self { return code }

@@ -252,12 +252,76 @@ struct FileBackendTests {
         #expect(listings.filter { $0.profile == nil }.count == 1, "the damaged entry is listed as unreadable")
         #expect(listings.allSatisfy { $0.backend == "file" })
         #expect(listings.first { $0.profile == "other" }?.role == roleArn)
-        #expect(try backend.remove(profile: "other") == 1)
+        #expect(try backend.remove(profile: "other") == CacheRemoval(sessions: 1))
         #expect(try backend.load(other) == .missing)
         #expect(try backend.load(key) != .missing)
-        #expect(try backend.remove(profile: nil) == 2)
+        #expect(try backend.remove(profile: nil) == CacheRemoval(sessions: 2))
         #expect(try backend.list().isEmpty)
         #expect(exists(directory.keyPath), "clear keeps the key")
+    }
+}
+
+/// `cache clear` used to remove every `*.lock` and `*.tmp-*` name in the cache directory, following a symbolic link
+/// to another folder, and to count none of them.
+@Suite("clearing the file backend", .serialized)
+struct FileBackendClearTests {
+    let now = Date(timeIntervalSince1970: 1_900_000_000)
+
+    /// Names the backend never makes, each one near to one it does.
+    static let foreignNames = [
+        "notes.lock", "backup.tmp-1", "v1-\(String(repeating: "a", count: 63)).lock",
+        "v1-\(String(repeating: "A", count: 64)).lock", "v1-\(String(repeating: "a", count: 64)).lock.bak",
+        "v1-\(String(repeating: "a", count: 64)).lock\u{301}", "v1-\(String(repeating: "a", count: 64)).session~",
+        "v2-\(String(repeating: "a", count: 64)).lock", "v1-\(String(repeating: "a", count: 64)).tmp-1-0123456789abcdef",
+        "v1-\(String(repeating: "a", count: 64)).session.tmp-01-0123456789abcdef",
+        "v1-\(String(repeating: "a", count: 64)).session.tmp-1-0123456789abcde",
+        "v1-\(String(repeating: "a", count: 64)).session.tmp-1-0123456789ABCDEF",
+        "v1-\(String(repeating: "a", count: 64)).session.tmp--0123456789abcdef",
+        "v1-\(String(repeating: "a", count: 64)).session.tmp-12345678901-0123456789abcdef",
+        "v1-\(String(repeating: "a", count: 64)).session.tmp-1-0123456789abcdef.x",
+    ]
+
+    func write(_ path: String) {
+        writeBytes(path, [7])
+        chmod(path, 0o600)
+    }
+
+    @Test("clearing all removes the entries and only lock and temporary files of the backend's own exact names, and counts them")
+    func onlyOwnNames() throws {
+        let directory = TemporaryDirectory()
+        let backend = directory.backend()
+        let key = try CacheKey(profile: "app-chain", steps: [])
+        #expect(try backend.store(entry(key: key, now: now), under: key) == nil)
+        let own = "v1-\(key.digest)"
+        let leftovers = [own + ".lock", own + ".session.tmp-4194304-0123456789abcdef", own + ".session.tmp-7-fedcba9876543210"]
+        for name in leftovers + Self.foreignNames { write(directory.cacheDirectory + "/" + name) }
+        #expect(try backend.remove(profile: nil) == CacheRemoval(sessions: 1, leftovers: 3))
+        for name in leftovers + [own + ".session"] { #expect(!exists(directory.cacheDirectory + "/" + name), "\(name)") }
+        for name in Self.foreignNames { #expect(exists(directory.cacheDirectory + "/" + name), "\(name) was removed") }
+    }
+
+    @Test("clearing refuses a cache directory that is a symbolic link, and removes nothing behind it")
+    func symlinkedDirectoryRefused() throws {
+        let directory = TemporaryDirectory()
+        let key = try CacheKey(profile: "app-chain", steps: [])
+        #expect(try directory.backend().store(entry(key: key, now: now), under: key) == nil)
+        let elsewhere = directory.path + "/elsewhere"
+        #expect(rename(directory.cacheDirectory, elsewhere) == 0)
+        #expect(symlink(elsewhere, directory.cacheDirectory) == 0)
+        let names = ["v1-\(key.digest).session", "v1-\(key.digest).lock", "other.lock", "file.tmp-1"]
+        for name in names.dropFirst() { write(elsewhere + "/" + name) }
+        #expect(throws: CacheError.symbolicLink(path: directory.cacheDirectory)) {
+            try directory.backend().remove(profile: nil)
+        }
+        #expect(throws: CacheError.symbolicLink(path: directory.cacheDirectory)) {
+            try directory.backend().remove(profile: "app-chain")
+        }
+        for name in names { #expect(exists(elsewhere + "/" + name), "\(name) was removed") }
+        let failure = CacheError.symbolicLink(path: directory.cacheDirectory)
+        #expect(failure.category == .credentials)
+        #expect(failure.remedy.contains("AWS_ELEVATE_CACHE_DIR") && failure.remedy.contains("mkdir -m 700"))
+        // A run still follows it (the checks apply to its target), as before.
+        #expect(try directory.backend().load(key) != .missing)
     }
 }
 

@@ -208,6 +208,133 @@ struct SessionCacheTests {
         #expect(recorder.warnings.isEmpty)
     }
 
+    @Test("auto: a keyring lookup that fails after the keyring said it can serve falls back to files; the next call is a file hit")
+    func autoLookupFailureFallsBackToFiles() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring(lookupFails: true)
+        let environment = cacheEnvironment(directory, mode: "auto")
+        let fetcher = Fetcher(now: now)
+        let recorder = LogRecorder()
+        _ = try await request(cache(keyring), environment, fetcher: fetcher, recorder: recorder)
+        #expect(
+            recorder.debugText.contains(
+                "cache: backend file (auto: the keyring lookup failed: keyring lookup failed: the keyring did not "
+                    + "answer in time)"), "\(recorder.debugText)")
+        #expect(recorder.debugText.contains("cache: stored (file)"))
+        #expect(recorder.warnings.isEmpty, "\(recorder.warnings)")
+        #expect(onlyEntry(directory) != nil && keyring.items.isEmpty)
+        let second = LogRecorder()
+        _ = try await request(cache(keyring), environment, fetcher: fetcher, recorder: second)
+        #expect(fetcher.fetches == 1, "the second call was served from the file")
+        #expect(second.debugText.contains("cache: hit (file)"))
+        #expect(keyring.calls == ["lookup", "availability"], "a file hit never asks the keyring")
+    }
+
+    @Test("auto: a keyring store that fails after the keyring said it can serve stores in a file instead")
+    func autoStoreFailureFallsBackToFiles() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring(storeFails: true)
+        let environment = cacheEnvironment(directory, mode: "auto")
+        let fetcher = Fetcher(now: now)
+        let recorder = LogRecorder()
+        _ = try await request(cache(keyring), environment, fetcher: fetcher, recorder: recorder)
+        #expect(recorder.debugText.contains("cache: backend file (auto: the keyring store failed: keyring store failed: "))
+        #expect(recorder.debugText.contains("cache: stored (file)"))
+        #expect(recorder.warnings.isEmpty, "\(recorder.warnings)")
+        #expect(keyring.calls == ["lookup", "availability", "lookup", "store"])
+        let second = LogRecorder()
+        _ = try await request(cache(keyring), environment, fetcher: fetcher, recorder: second)
+        #expect(fetcher.fetches == 1 && second.debugText.contains("cache: hit (file)"))
+        #expect(keyring.calls.count == 4, "a file hit never asks the keyring")
+    }
+
+    @Test("auto: when the file store fails too, the session is served uncached with one warning")
+    func autoBothStoresFail() async throws {
+        let directory = TemporaryDirectory()
+        writeBytes(directory.path + "/file", [0])
+        let keyring = FakeKeyring(storeFails: true)
+        let environment = cacheEnvironment(
+            directory, mode: "auto", extra: ["AWS_ELEVATE_CACHE_DIR": directory.path + "/file/c"])
+        let recorder = LogRecorder()
+        // The lock cannot be taken below a regular file either: the keyring fetches without one.
+        _ = try await request(cache(keyring), environment, fetcher: Fetcher(now: now), recorder: recorder)
+        #expect(recorder.warnings.count == 1 && recorder.warnings[0].contains("served uncached"), "\(recorder.warnings)")
+    }
+
+    @Test("keyring mode: a failing lookup or store still serves uncached with one warning, and writes no file",
+          arguments: [(true, false), (false, true)])
+    func keyringModeFailuresStayUncached(lookupFails: Bool, storeFails: Bool) async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring(lookupFails: lookupFails, storeFails: storeFails)
+        let recorder = LogRecorder()
+        _ = try await request(
+            cache(keyring), cacheEnvironment(directory, mode: "keyring"), fetcher: Fetcher(now: now), recorder: recorder)
+        #expect(recorder.warnings.count == 1 && recorder.warnings[0].contains("keyring session cache"), "\(recorder.warnings)")
+        #expect(onlyEntry(directory) == nil && !exists(directory.keyPath))
+    }
+
+    @Test("keyring mode keeps its lock files in $XDG_RUNTIME_DIR/aws-elevate (0700): an insecure or missing cache directory does not matter")
+    func keyringModeLocksInTheRuntimeDirectory() async throws {
+        let directory = TemporaryDirectory()
+        let runtime = directory.path + "/run"
+        mkdir(runtime, 0o700)
+        let keyring = FakeKeyring()
+        let environment = cacheEnvironment(directory, mode: "keyring", extra: ["XDG_RUNTIME_DIR": runtime])
+        let fetcher = Fetcher(now: now)
+        _ = try await request(cache(keyring), environment, fetcher: fetcher)
+        #expect(mode(of: runtime + "/aws-elevate") == 0o700)
+        #expect(lockFiles(in: runtime + "/aws-elevate").count == 1)
+        #expect(!exists(directory.path + "/cache"), "the cache directory was not made")
+        // An insecure cache directory stops a file-backed run, not the keyring mode.
+        mkdir(directory.path + "/cache", 0o755)
+        mkdir(directory.cacheDirectory, 0o755)
+        chmod(directory.cacheDirectory, 0o755)
+        let recorder = LogRecorder()
+        let later = now.addingTimeInterval(50 * 60)
+        let refetcher = Fetcher(now: later)
+        let refreshed = try await request(cache(keyring), environment, fetcher: refetcher, at: later, recorder: recorder)
+        #expect(refetcher.fetches == 1, "refreshed under the lock")
+        #expect(keyring.items.count == 1 && keyring.calls.filter { $0 == "store" }.count == 2, "and stored in the keyring")
+        #expect(try await request(cache(keyring), environment, fetcher: refetcher, at: later) == refreshed)
+        #expect(recorder.warnings.isEmpty, "\(recorder.warnings)")
+        #expect(lockFiles(in: directory.cacheDirectory).isEmpty)
+    }
+
+    @Test("keyring mode without a runtime directory keeps its locks in the cache directory, as before",
+          arguments: [nil, "/nonexistent/run"])
+    func keyringModeWithoutRuntimeDirectory(runtime: String?) async throws {
+        let directory = TemporaryDirectory()
+        var extra: [String: String] = [:]
+        if let runtime { extra["XDG_RUNTIME_DIR"] = runtime }
+        _ = try await request(
+            cache(FakeKeyring()), cacheEnvironment(directory, mode: "keyring", extra: extra), fetcher: Fetcher(now: now))
+        #expect(lockFiles(in: directory.cacheDirectory).count == 1)
+    }
+
+    @Test("keyring mode: a lock directory that is a symbolic link or open to others is refused like the cache directory")
+    func keyringModeLockDirectoryChecked() async throws {
+        let directory = TemporaryDirectory()
+        let runtime = directory.path + "/run"
+        mkdir(runtime, 0o700)
+        mkdir(directory.path + "/elsewhere", 0o700)
+        symlink(directory.path + "/elsewhere", runtime + "/aws-elevate")
+        let environment = cacheEnvironment(directory, mode: "keyring", extra: ["XDG_RUNTIME_DIR": runtime])
+        let fetcher = Fetcher(now: now)
+        await #expect(throws: CacheError.symbolicLink(path: runtime + "/aws-elevate", isLockDirectory: true)) {
+            try await request(cache(FakeKeyring()), environment, fetcher: fetcher)
+        }
+        #expect(lockFiles(in: directory.path + "/elsewhere").isEmpty)
+        unlink(runtime + "/aws-elevate")
+        mkdir(runtime + "/aws-elevate", 0o755)
+        let insecure = CacheError.insecurePermissions(path: runtime + "/aws-elevate", mode: 0o40755, isDirectory: true)
+        await #expect(throws: insecure) {
+            try await request(cache(FakeKeyring()), environment, fetcher: fetcher)
+        }
+        #expect(fetcher.fetches == 0)
+        let failure = CacheError.symbolicLink(path: runtime + "/aws-elevate", isLockDirectory: true)
+        #expect(failure.problem.contains("lock directory") && failure.remedy.contains("rm '\(runtime)/aws-elevate'"))
+    }
+
     @Test("the key is hashed by the keyring's library when the keyring may be asked, else by OpenSSL",
           arguments: [("auto", true, 1), ("auto", false, 0), ("keyring", true, 1), ("keyring", false, 1), ("file", true, 0)])
     func hashingFollowsTheBackend(mode: String, reachable: Bool, digests: Int) async throws {
@@ -293,6 +420,126 @@ struct SessionCacheTests {
         let fetcher = Fetcher(now: now)
         _ = try await request(cache(), environment, fetcher: fetcher)
         #expect(fetcher.fetches == 1)
+    }
+
+    // MARK: static stability
+
+    /// A failure of a refresh as the plugins report them.
+    struct RefreshFailure: ElevateFailure, Equatable {
+        var category = FailureCategory.credentials
+        var isDenial = false
+        var problem = "hop 1 (arn:aws:iam::123456789012:role/target): sts Throttling: Rate exceeded (after 4 attempts)"
+        var remedy = "STS is throttling requests: wait a little and try again"
+    }
+
+    /// Stores a one-hour session at `now` in the file backend; returns it and the entry file's bytes.
+    func cachedSession(_ directory: TemporaryDirectory, mode: String = "file", keyring: FakeKeyring = FakeKeyring())
+        async throws -> (Credentials, [UInt8])
+    {
+        let served = try await request(cache(keyring), cacheEnvironment(directory, mode: mode), fetcher: Fetcher(now: now))
+        return (served, onlyEntry(directory).map(readBytes) ?? [])
+    }
+
+    func failingRequest(
+        _ directory: TemporaryDirectory, _ failure: any Error, after minutes: Double, mode: String = "file",
+        keyring: FakeKeyring = FakeKeyring(), recorder: LogRecorder, tokenCode: String? = nil
+    ) async throws -> Credentials {
+        try await cache(keyring).credentials(
+            for: plan(),
+            context: context(
+                recorder, environment: cacheEnvironment(directory, mode: mode),
+                now: now.addingTimeInterval(minutes * 60), tokenCode: tokenCode)
+        ) { _ in throw failure }
+    }
+
+    @Test("a refresh that fails, but not by a denial, serves the still valid cached session with one warning and stores nothing")
+    func staleServedWhenRefreshFails() async throws {
+        let directory = TemporaryDirectory()
+        let (cached, bytes) = try await cachedSession(directory)
+        let recorder = LogRecorder()
+        // 50 minutes on, 10 minutes are left: inside the 15-minute margin, so due for refresh.
+        let served = try await failingRequest(directory, RefreshFailure(), after: 50, recorder: recorder)
+        #expect(served == cached)
+        #expect(recorder.warnings == [
+            "profile 'app-chain': hop 1 (arn:aws:iam::123456789012:role/target): sts Throttling: Rate exceeded (after 4 "
+                + "attempts) — serving the cached session, 10 minutes left; the next call tries again"
+        ])
+        #expect(!recorder.lines.map(\.message).joined().contains(secretKey))
+        #expect(onlyEntry(directory).map(readBytes) == bytes, "nothing was stored")
+        // The next call tries again, and a refresh that works replaces the entry.
+        let later = now.addingTimeInterval(51 * 60)
+        let fetcher = Fetcher(now: later)
+        let refreshed = try await request(cache(), cacheEnvironment(directory), fetcher: fetcher, at: later)
+        #expect(fetcher.fetches == 1 && refreshed != cached)
+        #expect(try await request(cache(), cacheEnvironment(directory), fetcher: fetcher, at: later) == refreshed)
+    }
+
+    @Test("a failed refresh serves the cached session up to its last minute", arguments: [(59.5, "less than a minute left"), (58.5, "1 minute left")])
+    func staleServedToTheLastMinute(minutes: Double, left: String) async throws {
+        let directory = TemporaryDirectory()
+        let (cached, _) = try await cachedSession(directory)
+        let recorder = LogRecorder()
+        #expect(try await failingRequest(directory, RefreshFailure(), after: minutes, recorder: recorder) == cached)
+        #expect(recorder.warnings.count == 1 && recorder.warnings[0].contains("serving the cached session, \(left);"))
+    }
+
+    /// Failed refreshes that must not be hidden, and when (minutes after the fetch of a one-hour session).
+    static let refusedRefreshes: [(any Error, Double)] = [
+        (RefreshFailure(isDenial: true, problem: "sts AccessDenied: not authorized"), 50),
+        (CoreError.expired(plugin: "process", profile: "base", at: "2030-03-17T18:00:00Z"), 50),
+        (CoreError.sourceDidNotApply(plugin: "env", profile: "base"), 50),
+        (RefreshFailure(category: .configuration), 50),
+        (CacheError.recursion, 50),
+        (CancellationError(), 50),
+        (RefreshFailure(), 60),
+        (RefreshFailure(), 61),
+    ]
+
+    @Test("a denial, a configuration error, an error of unknown kind or an expired session make a failed refresh fail",
+          arguments: refusedRefreshes)
+    func failedRefreshFails(failure: any Error, minutes: Double) async throws {
+        let directory = TemporaryDirectory()
+        let (_, bytes) = try await cachedSession(directory)
+        let recorder = LogRecorder()
+        await #expect(throws: (any Error).self) {
+            try await failingRequest(directory, failure, after: minutes, recorder: recorder)
+        }
+        #expect(recorder.warnings.isEmpty)
+        #expect(onlyEntry(directory).map(readBytes) == bytes)
+    }
+
+    @Test("with an MFA code on the command line, which asks for a new session, a failed refresh fails")
+    func failedRefreshWithTokenCodeFails() async throws {
+        let directory = TemporaryDirectory()
+        _ = try await cachedSession(directory)
+        await #expect(throws: RefreshFailure.self) {
+            try await failingRequest(directory, RefreshFailure(), after: 50, recorder: LogRecorder(), tokenCode: "123456")
+        }
+    }
+
+    @Test("a failed refresh serves the keyring's cached session too, in keyring and auto modes", arguments: ["keyring", "auto"])
+    func staleServedFromTheKeyring(mode: String) async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring()
+        let (cached, _) = try await cachedSession(directory, mode: mode, keyring: keyring)
+        #expect(keyring.items.count == 1)
+        let recorder = LogRecorder()
+        let served = try await failingRequest(
+            directory, RefreshFailure(), after: 50, mode: mode, keyring: keyring, recorder: recorder)
+        #expect(served == cached && recorder.warnings.count == 1)
+        #expect(keyring.calls.filter { $0 == "store" }.count == 1, "nothing was stored")
+    }
+
+    /// The lock files in `path`.
+    func lockFiles(in path: String) -> [String] {
+        guard let stream = opendir(path) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let item = readdir(stream) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".lock") { names.append(name) }
+        }
+        return names
     }
 
     /// The path of the one entry file, if any.

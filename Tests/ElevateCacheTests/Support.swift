@@ -192,11 +192,19 @@ final class FakeKeyring: KeyringStore, Sendable {
     let mayBeReachable: Bool
     /// Whether its SHA-256 fails, as the real one does when glib cannot be loaded.
     let digestFails: Bool
+    /// Whether lookups and stores fail (as they do when a Secret Service hangs after answering availability).
+    let lookupFails: Bool
+    let storeFails: Bool
 
-    init(available: KeyringState = .available, mayBeReachable: Bool = true, digestFails: Bool = false) {
+    init(
+        available: KeyringState = .available, mayBeReachable: Bool = true, digestFails: Bool = false,
+        lookupFails: Bool = false, storeFails: Bool = false
+    ) {
         self.available = available
         self.mayBeReachable = mayBeReachable
         self.digestFails = digestFails
+        self.lookupFails = lookupFails
+        self.storeFails = storeFails
     }
 
     /// How many cache keys it hashed.
@@ -220,11 +228,13 @@ final class FakeKeyring: KeyringStore, Sendable {
 
     func lookup(key: String) throws -> [UInt8]? {
         record("lookup")
+        if lookupFails { throw KeyringError.timedOut }
         return state.withLock { $0.items[key]?.1 }
     }
 
     func store(key: String, label: String, attributes: [String: String], secret: [UInt8]) throws {
         record("store")
+        if storeFails { throw KeyringError.failed(message: "org.freedesktop.DBus.Error.Failed: refused") }
         var all = attributes
         all["key"] = key
         state.withLock { $0.items[key] = (all, secret) }

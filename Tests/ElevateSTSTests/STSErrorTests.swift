@@ -53,3 +53,38 @@ struct STSErrorTests {
         #expect(empty.problem == "sts InternalFailure: (no message, HTTP 500) (after 2 attempts)")
     }
 }
+
+@Suite("STS denials")
+struct STSDenialTests {
+    func service(_ code: String, status: Int = 400) -> STSError {
+        .service(action: "AssumeRole", status: status, code: code, message: "m", attempts: 1)
+    }
+
+    @Test("STS's codes for a caller it refuses are denials", arguments: [
+        ("AccessDenied", 403), ("ExpiredToken", 400), ("ExpiredTokenException", 400), ("InvalidClientTokenId", 403),
+        ("UnrecognizedClientException", 400), ("SignatureDoesNotMatch", 403), ("IncompleteSignature", 400),
+        ("InvalidIdentityToken", 400), ("IDPRejectedClaim", 403), ("RegionDisabledException", 403),
+    ])
+    func denials(code: String, status: Int) {
+        #expect(service(code, status: status).isDenial)
+        #expect(service(code, status: 400).isDenial, "the code decides, whatever the status")
+    }
+
+    @Test("any error document with HTTP 401 or 403 is a denial", arguments: [401, 403])
+    func deniedStatus(status: Int) {
+        #expect(service("SomethingNew", status: status).isDenial)
+    }
+
+    @Test("throttling, server errors, transport failures and answers that are not STS's are not denials")
+    func notDenials() {
+        for code in ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"] {
+            #expect(!service(code, status: 400).isDenial, "\(code)")
+        }
+        #expect(!service("InternalFailure", status: 500).isDenial)
+        #expect(!service("ServiceUnavailable", status: 503).isDenial)
+        #expect(!STSError.transport(action: "AssumeRole", endpoint: "e", detail: "timed out", attempts: 4).isDenial)
+        #expect(!STSError.unexpectedResponse(action: "AssumeRole", endpoint: "e", status: 403, detail: "HTML", attempts: 1)
+            .isDenial)
+        #expect(!STSError.signingFailed(detail: "d").isDenial)
+    }
+}

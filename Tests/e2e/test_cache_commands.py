@@ -56,12 +56,58 @@ def test_clear_with_a_profile_removes_only_its_sessions(sandbox, moto, unique):
 def test_clear_removes_every_session_and_keeps_the_key(sandbox, moto, unique):
     _, env = two_cached_profiles(sandbox, moto, unique)
     result = sandbox.run("cache", "clear", env=env)
-    assert result.out == "removed 2 cached sessions (file: 2)\n", result
+    # Each fetch left its entry's lock file, which clearing all removes and counts too.
+    assert result.out == "removed 2 cached sessions (file: 2) and 2 lock or temporary files\n", result
     assert entry_files(sandbox) == []
     assert not list(cache_dir(sandbox).glob("*.lock"))
     assert (sandbox.home / ".config" / "aws-elevate" / "cache.key").exists()
     assert sandbox.run("cache", "list", env=env).out == "no cached sessions\n"
     assert sandbox.run("cache", "clear", env=env).out == "removed 0 cached sessions (file: 0)\n"
+
+
+def test_clear_removes_only_names_of_its_own_format_and_reports_the_true_count(sandbox, moto, unique):
+    """Regression: clearing removed every `*.lock` and `*.tmp-*` in the cache directory, made by aws-elevate or not,
+    and counted none of them."""
+    _, env = two_cached_profiles(sandbox, moto, unique)
+    directory = cache_dir(sandbox)
+    digest = entry_files(sandbox)[0].name[3:67]
+    leftover = directory / f"v1-{digest}.session.tmp-4242-0123456789abcdef"
+    foreign = ["notes.lock", "backup.tmp-1", f"v1-{digest}.lock.bak", f"v1-{digest.upper()}.lock",
+               f"v1-{digest}.session.tmp-4242-0123456789ABCDEF", f"v1-{digest}.session.tmp-0-0123456789abcdef",
+               f"v1-{digest}.session.old"]
+    for path in [leftover] + [directory / name for name in foreign]:
+        path.write_bytes(b"x")
+        path.chmod(0o600)
+    result = sandbox.run("cache", "clear", env=env)
+    assert result.returncode == 0, result
+    assert result.out == "removed 2 cached sessions (file: 2) and 3 lock or temporary files\n", result
+    assert sorted(path.name for path in directory.iterdir()) == sorted(foreign)
+
+
+def test_clear_refuses_a_cache_directory_that_is_a_symbolic_link_and_deletes_nothing_behind_it(sandbox, moto, unique):
+    """Regression: with the cache directory a symbolic link to another 0700 folder, clearing deleted that folder's
+    `*.lock` and `*.tmp-*` files and reported "removed 0"."""
+    _, env = two_cached_profiles(sandbox, moto, unique)
+    directory = cache_dir(sandbox)
+    elsewhere = sandbox.root / "elsewhere"
+    directory.rename(elsewhere)
+    directory.symlink_to(elsewhere)
+    for name in ("keep.lock", "draft.tmp-7"):
+        (elsewhere / name).write_bytes(b"x")
+        (elsewhere / name).chmod(0o600)
+    before = sorted(path.name for path in elsewhere.iterdir())
+    for extra in ((), ("--profile", "hop1")):
+        result = sandbox.run("cache", "clear", *extra, env=env)
+        assert result.returncode == EXIT_CREDENTIALS and result.stdout == b"", result
+        assert result.err == (
+            f"aws-elevate: cache: the cache directory '{directory}' is a symbolic link, which aws-elevate does not "
+            f"follow when it removes files \u2014 point AWS_ELEVATE_CACHE_DIR at the directory it links to, or replace "
+            f"the link with a directory of its own: rm '{directory}' && mkdir -m 700 '{directory}'\n"), result
+    assert sorted(path.name for path in elsewhere.iterdir()) == before
+    # Pointed at the real directory, as the remedy says, clearing works.
+    result = sandbox.run("cache", "clear", env={**env, "AWS_ELEVATE_CACHE_DIR": str(elsewhere)})
+    assert result.out == "removed 2 cached sessions (file: 2) and 2 lock or temporary files\n", result
+    assert sorted(path.name for path in elsewhere.iterdir()) == ["draft.tmp-7", "keep.lock"]
 
 
 def test_list_on_an_insecure_cache_directory_names_the_path_and_the_remedy(sandbox, moto, unique):

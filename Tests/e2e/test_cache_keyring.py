@@ -198,3 +198,59 @@ def test_keyring_mode_without_a_keyring_serves_uncached_with_one_warning(sandbox
                 and "no D-Bus session bus" in lines[0]), result
     assert proxy.count() == 4, "nothing was cached"
     assert entry_files(sandbox, sandbox.root / "cache") == [], "keyring mode never writes files"
+
+
+@pytest.mark.parametrize("mode, failure", [
+    ("hung-lookup", "the keyring lookup failed: keyring lookup failed: the keyring did not answer in time"),
+    ("failing-store", "the keyring store failed: keyring store failed: keyring error: "),
+])
+def test_auto_falls_back_to_files_when_the_keyring_fails_after_saying_it_can_serve(sandbox, chain_env, mode, failure):
+    """Regression: a keyring lookup or store that failed (or timed out) after the keyring said it was available left
+    the run uncached, so that every call ran the chain again (and an MFA hop prompted every time)."""
+    proxy, env = chain_env
+    out = in_keyring_session(sandbox, mode, """
+        start=$(date +%s%N)
+        step cold "$BIN" credential-process --profile app-chain --debug
+        echo $(( ($(date +%s%N) - start) / 1000000 )) >"$OUT/elapsed-ms"
+        step warm "$BIN" credential-process --profile app-chain --debug
+        step plain "$BIN" credential-process --profile app-chain
+    """, env)
+    cold, warm = step(out, "cold"), step(out, "warm")
+    assert parse_credential_document(warm) == parse_credential_document(cold)
+    assert "cache: backend keyring (auto: a Secret Service can serve)" in cold.err, cold
+    assert f"cache: backend file (auto: {failure}" in cold.err, cold
+    assert "cache: stored (file)" in cold.err and "warning" not in cold.err, cold
+    assert "cache: hit (file)" in warm.err, warm
+    assert step(out, "plain").err == "", "a cached run says nothing"
+    assert proxy.count() == 2, "one fetch: the session was cached in a file"
+    assert len(entry_files(sandbox, sandbox.root / "cache")) == 1
+    assert int((out / "elapsed-ms").read_text()) < 10_000
+
+
+def test_keyring_mode_keeps_its_locks_in_the_runtime_directory_whatever_the_cache_directory(sandbox, chain_env):
+    """Regression: the keyring mode took its lock files in the file backend's directory, so that a 0755 (or
+    uncreatable) ~/.cache/aws-elevate stopped it."""
+    proxy, env = chain_env
+    insecure = sandbox.root / "cache"
+    insecure.mkdir(mode=0o755)
+    insecure.chmod(0o755)
+    unmakeable = sandbox.root / "read-only" / "aws-elevate"
+    unmakeable.parent.mkdir(mode=0o500)
+    out = in_keyring_session(sandbox, "unlocked", """
+        step cold "$BIN" credential-process --profile app-chain --debug
+        step warm "$BIN" credential-process --profile app-chain --debug
+        step hop1 env AWS_ELEVATE_CACHE_DIR="$UNMAKEABLE" "$BIN" credential-process --profile hop1 --debug
+        stat -c %a "$XDG_RUNTIME_DIR/aws-elevate" >"$OUT/mode"
+        ls "$XDG_RUNTIME_DIR/aws-elevate" >"$OUT/locks"
+    """, {**env, "AWS_ELEVATE_CACHE": "keyring", "UNMAKEABLE": str(unmakeable)})
+    cold, warm, hop1 = step(out, "cold"), step(out, "warm"), step(out, "hop1")
+    assert parse_credential_document(warm) == parse_credential_document(cold)
+    parse_credential_document(hop1)
+    for result in (cold, hop1):
+        assert "cache: stored (keyring)" in result.err and "warning" not in result.err, result
+    assert "cache: hit (keyring)" in warm.err, warm
+    assert proxy.count() == 3
+    assert (out / "mode").read_text().strip() == "700"
+    locks = (out / "locks").read_text().split()
+    assert len(locks) == 2 and all(re.fullmatch(r"v1-[0-9a-f]{64}\.lock", name) for name in locks), locks
+    assert list(insecure.iterdir()) == [] and not unmakeable.exists()

@@ -15,16 +15,19 @@ requirements=$repo_root/Tests/support/requirements.txt
 #   libcurl4-openssl-dev          build: HTTP to STS and IMDS (the OpenSSL flavour of libcurl)
 #   libxml2-dev                   build: FoundationXML / STS XML responses
 #   libsecret-1-dev               build: the keyring cache (libsecret, pulls glib/gio)
-#   gnome-keyring, libsecret-tools, dbus
-#                                 tests: a headless Secret Service inside dbus-run-session; secret-tool
+#   gnome-keyring, libsecret-tools, dbus, python3-dbus, python3-gi
+#                                 tests: a headless Secret Service inside dbus-run-session; secret-tool; fake
+#                                 services that hang or fail (keyring_hung_service.py: D-Bus with a GLib main loop)
 #   zsh                           tests: eval of `aws-elevate env --shell zsh` in a real zsh
+#   faketime                      tests: moves the binary's clock (libfaketime, LD_PRELOAD) to make a cached
+#                                 session due for refresh (test_cache_static_stability.py)
 #   hyperfine                     make bench
 #   git                           swift package resolution of the dependencies
 #   python3, python3-venv         the venv holding moto_server, the aws CLI, boto3 and pytest
 apt_packages=(
     pkg-config libssl-dev libcurl4-openssl-dev libxml2-dev libsecret-1-dev
-    gnome-keyring libsecret-tools dbus python3-dbus
-    zsh hyperfine git
+    gnome-keyring libsecret-tools dbus python3-dbus python3-gi
+    zsh faketime hyperfine git
     python3 python3-venv
 )
 

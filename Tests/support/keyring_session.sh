@@ -12,12 +12,16 @@
 #   noservice  the bus only. gnome-keyring's D-Bus activation file stays visible, so anything asking libsecret
 #              for the service would start a daemon: callers must check NameHasOwner first.
 #   hung       a fake service (keyring_hung_service.py) that owns org.freedesktop.secrets and never answers.
+#   hung-lookup    a fake service that says it can serve (an unlocked default collection) but never answers a
+#                  lookup (SearchItems).
+#   failing-store  a fake service that says it can serve, finds nothing, and refuses every store.
 #
 # The command runs once org.freedesktop.secrets has an owner (when MODE starts one); before that, D-Bus
 # activation would start a second, locked daemon. KEYRING_SESSION_HOME tells it the HOME in use. The bus
 # daemon's log (service activations, e.g. of gnome-keyring's prompter) goes to stderr.
 #
-# Needs (Debian): dbus (dbus-run-session, dbus-send), gnome-keyring, and /usr/bin/python3 with python3-dbus.
+# Needs (Debian): dbus (dbus-run-session, dbus-send), gnome-keyring, and /usr/bin/python3 with python3-dbus and
+# python3-gi.
 set -euo pipefail
 
 # Test runners start children with most signals blocked or ignored (a Swift test's Process does), and every
@@ -106,7 +110,12 @@ nokeyring)
 noservice) ;;
 hung)
     # The Debian python3, which python3-dbus installs into (a pyenv or venv python3 first on PATH lacks it).
-    /usr/bin/python3 "$support/keyring_hung_service.py" &
+    /usr/bin/python3 "$support/keyring_hung_service.py" all &
+    service_pid=$!
+    wait_for_owner
+    ;;
+hung-lookup | failing-store)
+    /usr/bin/python3 "$support/keyring_hung_service.py" "$([[ $mode == hung-lookup ]] && echo lookup || echo store)" &
     service_pid=$!
     wait_for_owner
     ;;

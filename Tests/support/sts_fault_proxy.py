@@ -13,7 +13,8 @@ Control API (loopback only):
   POST /_fault/plan   JSON {"action": "AssumeRole", "faults": [{"status": 400, "code": "Throttling"},
                                                               {"status": 503, "body": "text"}, ...]}
                       the next len(faults) requests whose form body has Action=<action> get these answers in order
-                      (an XML ErrorResponse with "code", or a plain-text body when "body" is "text")
+                      (an XML ErrorResponse with "code", or a plain-text body when "body" is "text"; a fault
+                      {"forward": true} lets its request through, so that a later one is faulted)
   GET  /_fault/log    JSON list of {"action", "mode" ("endpoint" | "proxy"), "answer" ("fault 400 Throttling" |
                       "forwarded 200")}
   POST /_fault/reset  empty plan and log
@@ -117,6 +118,8 @@ class Handler(BaseHTTPRequestHandler):
         action = (form.get("Action") or [""])[0]
         with STATE.lock:
             fault = STATE.faults.pop(0) if STATE.faults and action == STATE.action else None
+            if fault is not None and fault.get("forward"):
+                fault = None
             entry = {"action": action, "mode": mode, "answer": None}
             STATE.log.append(entry)
         if fault is not None:

@@ -21,6 +21,11 @@ public enum AssumeRoleError: ElevateFailure, Equatable {
         }
     }
 
+    public var isDenial: Bool {
+        if case .sts(_, _, let error) = self { return error.isDenial }
+        return false
+    }
+
     public var problem: String {
         switch self {
         case .invalidSetting(let hop, let profile, let key, let value, let expected):

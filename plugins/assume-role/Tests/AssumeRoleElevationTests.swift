@@ -170,7 +170,22 @@ struct AssumeRoleElevationTests {
             #expect(error.problem == "hop 2 (arn:aws:iam::123456789012:role/B): sts AccessDenied: not authorized")
             #expect(error.category == .credentials)
             #expect(error.remedy.contains("trust policy"))
+            #expect(error.isDenial, "a cached session does not stand in for a refused hop")
         }
+    }
+
+    @Test("a throttled or failing STS is not a denial of the hop, and a missing MFA terminal neither")
+    func notDenials() async throws {
+        let transport = RecordingTransport(status: 400, body: errorBody("Throttling", "Rate exceeded"))
+        let plugin = AssumeRoleElevation(transport: transport, retry: .none, system: FakeTerminal(answer: nil).system())
+        let step = Step(plugin: "assume-role", profile: profile(["role_session_name": "s1"]))
+        do {
+            _ = try await plugin.elevate(userKeys, step: step, hop: 1, context: context())
+            Issue.record("Throttling was not reported")
+        } catch let error as AssumeRoleError {
+            #expect(!error.isDenial)
+        }
+        #expect(!AssumeRoleError.noTerminalForMFA(hop: 1, roleArn: "r", serial: "s").isDenial)
     }
 
     @Test("bad STS settings are configuration errors of the hop")

@@ -43,6 +43,20 @@ public enum IMDSSourceError: ElevateFailure, Equatable {
         }
     }
 
+    /// The instance refuses its role: none is attached, the service refuses the role's credentials (a `Code` other
+    /// than `Success`), or answers 403, which it does when its metadata access is turned off. A 401 is not: it is
+    /// about the IMDSv2 session token, which the client renews, and one that persists is the service failing.
+    public var isDenial: Bool {
+        switch self {
+        case .noRole, .notSuccess: true
+        case .unexpectedStatus(_, _, let status): status == 403
+        // `reason` and `tokenFailure` are "status N" when the token request got an answer (IMDSSource.openSession).
+        case .tokenFailed(_, let reason, _): reason == "status 403"
+        case .v1Refused(_, let tokenFailure): tokenFailure == "status 403"
+        default: false
+        }
+    }
+
     public var problem: String {
         switch self {
         case .disabled(let name):

@@ -78,3 +78,43 @@ struct IMDSSourceErrorTests {
             .problem.hasSuffix("(1 attempt)"))
     }
 }
+
+private let v1Allowed = ["AWS_ELEVATE_IMDS_V1": "allow"]
+
+/// Whether a failure may let the session cache serve a still valid cached session (static stability): only a service
+/// that is down, slow or failing may; an instance that refuses its role may not.
+@Suite("imds denials against the loopback IMDS emulator")
+struct IMDSDenialTests {
+    @Test("an instance without a role, a refused role or metadata access turned off (403) is a denial",
+          arguments: [("no-role", [String: String]()), ("code-fail", [:]), ("token-403", [:]), ("token-403", v1Allowed)])
+    func denials(mode: String, environment: [String: String]) async throws {
+        let emulator = try Emulator.start()
+        try emulator.mode(mode)
+        let error = try await sourceError(emulator, environment: environment)
+        #expect(error.isDenial, "\(error)")
+    }
+
+    @Test("a failing, broken or slow service is not a denial",
+          arguments: [("error-500", [String: String]()), ("error-500", v1Allowed), ("token-404", [:]), ("bad-json", [:]),
+                      ("missing-field", [:]), ("slow", ["AWS_METADATA_SERVICE_TIMEOUT": "1"])])
+    func notDenials(mode: String, environment: [String: String]) async throws {
+        let emulator = try Emulator.start()
+        try emulator.mode(mode, delay: 3)
+        let error = try await sourceError(emulator, environment: environment)
+        #expect(!error.isDenial, "\(error)")
+    }
+
+    @Test("a service that is down is not a denial, with or without the IMDSv1 fallback")
+    func downIsNotADenial() async throws {
+        let environment = ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(try LoopbackHTTP.closedPort())"]
+        #expect(!(try await sourceError(nil, environment: environment)).isDenial)
+        #expect(!(try await sourceError(nil, environment: environment.merging(v1Allowed) { $1 })).isDenial)
+    }
+
+    @Test("a 401 is about the IMDSv2 token, not the role: not a denial")
+    func tokenRejectionIsNotADenial() {
+        #expect(!IMDSSourceError.tokenRejected(endpoint: endpoint, path: "/latest/api/token").isDenial)
+        #expect(!IMDSSourceError.v1Refused(endpoint: endpoint, tokenFailure: "no answer within 1 s").isDenial)
+        #expect(IMDSSourceError.v1Refused(endpoint: endpoint, tokenFailure: "status 403").isDenial)
+    }
+}

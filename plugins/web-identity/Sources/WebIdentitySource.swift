@@ -140,6 +140,15 @@ public enum WebIdentityError: ElevateFailure, Equatable {
         }
     }
 
+    /// An unreadable token file is a missing source token.
+    public var isDenial: Bool {
+        switch self {
+        case .invalidSetting: false
+        case .unreadableToken: true
+        case .sts(_, let error): error.isDenial
+        }
+    }
+
     public var problem: String {
         switch self {
         case .invalidSetting(let profile, let key, let value, let expected):

@@ -142,8 +142,26 @@ struct WebIdentitySourceTests {
                 try await run(["role_arn": roleArn, "web_identity_token_file": file.path], transport: transport)
             }
             #expect(error == .unreadableToken(path: file.path, reason: reason))
+            #expect(error.isDenial, "no token: a cached session does not stand in")
             #expect(transport.requests.isEmpty)
         }
+    }
+
+    @Test("a rejected or expired token is a denial; a throttled or failing STS is not", arguments: [
+        (400, "InvalidIdentityToken", true), (400, "ExpiredTokenException", true), (403, "AccessDenied", true),
+        (400, "IDPCommunicationError", false), (400, "Throttling", false), (500, "InternalFailure", false),
+    ])
+    func denials(status: Int, code: String, isDenial: Bool) async throws {
+        let file = try TokenFile("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+        let body = """
+            <ErrorResponse><Error><Type>Sender</Type><Code>\(code)</Code><Message>m</Message></Error></ErrorResponse>
+            """
+        let error = try await #require(throws: WebIdentityError.self) {
+            try await run(
+                ["role_arn": roleArn, "web_identity_token_file": file.path],
+                transport: RecordingTransport(status: status, body: body))
+        }
+        #expect(error.isDenial == isDenial, "\(error)")
     }
 
     @Test("invalid settings are configuration errors quoting the value", arguments: [
