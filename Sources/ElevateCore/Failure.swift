@@ -74,8 +74,10 @@ public enum CoreError: ElevateFailure, Equatable {
     /// A source that finds no credentials, or gives expired ones, has none to refresh with.
     public var isDenial: Bool {
         switch self {
-        case .unknownPlugin: false
+        case .unknownPlugin, .notShellSafe: false
         case .sourceDidNotApply, .expired: true
+        // Values a source should never send: not a denial, so a still valid cached session is served meanwhile.
+        case .invalidCredentials: false
         }
     }
 
