@@ -4,6 +4,7 @@
 #   make test    deps, build, swift test, then the end-to-end suite (pytest) against the release binary
 #   make demo    the real aws CLI getting credentials through aws-elevate from a local moto STS
 #   make bench   start-up time of aws-elevate against a static Swift hello-world and /bin/true
+#   make fuzz    libFuzzer targets of Tests/Fuzz: the committed corpus, then FUZZ_SECONDS (default 10) per target
 #   make clean   remove build outputs (.build); `make distclean` also removes .venv
 # Longer logic lives in Tests/support/*.sh and *.py.
 
@@ -13,8 +14,11 @@ SHELL := /bin/bash
 export VENV := $(CURDIR)/.venv
 RELEASE_FLAGS := -c release --static-swift-stdlib
 RELEASE_BIN := $(CURDIR)/.build/release/aws-elevate
+FUZZ_SECONDS ?= 10
+# libFuzzer and AddressSanitizer over every Swift module, in a build folder of their own.
+FUZZ_FLAGS := --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 
-.PHONY: deps deps-apt deps-venv build build-release build-debug test unit-test e2e-test demo bench clean distclean
+.PHONY: deps deps-apt deps-venv build build-release build-debug test unit-test fuzz e2e-test demo bench clean distclean
 
 deps: deps-apt deps-venv
 
@@ -34,10 +38,15 @@ build-debug: deps-apt
 
 test: deps build
 	$(MAKE) --no-print-directory unit-test
+	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory e2e-test
 
 unit-test:
 	swift test
+
+fuzz: deps-apt
+	swift build $(FUZZ_FLAGS) --product elevate-fuzz
+	bash Tests/support/fuzz.sh $(CURDIR)/.build-fuzz/debug/elevate-fuzz $(FUZZ_SECONDS)
 
 # Real peers (moto_server, the aws CLI, boto3, bash, zsh) are started and stopped by the pytest fixtures.
 e2e-test:
@@ -50,7 +59,7 @@ bench: deps-apt build-release
 	AWS_ELEVATE_BIN=$(RELEASE_BIN) bash Tests/support/bench.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz
 
 distclean: clean
 	rm -rf .venv

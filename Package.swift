@@ -173,7 +173,10 @@ let package = Package(
         // The parsers of hostile input as functions of bytes, each with the property it must keep (make fuzz).
         .target(
             name: "FuzzTargets",
-            dependencies: ["ElevateCore", "ElevateConfig", "ElevateCache", "ElevateSTS", "ProcessSource"],
+            dependencies: [
+                "ElevateCore", "ElevateConfig", "ElevateCache", "ElevateSTS", "ElevateHTTP", "ProcessSource", "IMDSSource",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/Fuzz/FuzzTargets",
             swiftSettings: swiftSettings
         ),
@@ -276,6 +279,7 @@ let package = Package(
             path: "plugins/web-identity/Tests",
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProfileSourceTests",
             dependencies: ["ProfileSource", "ElevateCore"],

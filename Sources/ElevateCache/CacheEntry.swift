@@ -155,8 +155,10 @@ enum EntryCodec {
             }
         }
 
+        /// Only times from 1970 to 9999, the years the entry's times are written in: beyond 2^53 ms a time would not
+        /// even survive the round trip through `Date`.
         mutating func date() -> Date? {
-            guard let raw = integer(size: 8) else { return nil }
+            guard let raw = integer(size: 8), raw < 253_402_300_800_000 else { return nil }
             return Date(timeIntervalSince1970: Double(Int64(bitPattern: raw)) / 1000)
         }
     }

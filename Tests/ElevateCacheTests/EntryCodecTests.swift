@@ -53,4 +53,15 @@ struct EntryCodecTests {
             #expect(EntryCodec.decode(EntryCodec.encode(hostile)) == nil, "field \(field)")
         }
     }
+
+    /// Found by the cache-entry fuzz target: a time beyond 2^53 ms decoded, but did not encode back to its bytes.
+    @Test("regression: times outside the years 1970-9999 are rejected")
+    func timesOutOfRange() {
+        var farFuture = entry(key: key, now: now)
+        farFuture.fetchedAt = Date(timeIntervalSince1970: 253_402_300_800)
+        #expect(EntryCodec.decode(EntryCodec.encode(farFuture)) == nil)
+        var beforeEpoch = entry(key: key, now: now)
+        beforeEpoch.fetchedAt = Date(timeIntervalSince1970: -1)
+        #expect(EntryCodec.decode(EntryCodec.encode(beforeEpoch)) == nil)
+    }
 }

@@ -6,7 +6,10 @@ import Foundation
 @testable import ElevateCache
 @testable import ElevateConfig
 import ElevateCore
+import ElevateHTTP
 @testable import ElevateSTS
+import Logging
+@testable import IMDSSource
 @testable import ProcessSource
 
 /// The parsers of hostile input, each as a function of arbitrary bytes that must return (never crash, hang or
@@ -18,6 +21,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case credentialDocument = "credential-document"
     /// An STS AssumeRole, GetCallerIdentity or error response body.
     case stsXML = "sts-xml"
+    /// An instance metadata answer: a role listing, then a role's credentials document.
+    case imds
     /// A cache entry payload (file or keyring item): anything accepted encodes back to the same bytes.
     case cacheEntry = "cache-entry"
     /// Shell quoting: the quoted text, read with the POSIX single-quote rules, gives the input back.
@@ -29,6 +34,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .ini: Self.ini(bytes)
         case .credentialDocument: Self.credentialDocument(bytes)
         case .stsXML: Self.stsXML(bytes)
+        case .imds: Self.imds(bytes)
         case .cacheEntry: Self.cacheEntry(bytes)
         case .shellQuote: Self.shellQuote(bytes)
         }
@@ -70,6 +76,18 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         if let error = STSResponse.serviceError(bytes) {
             let message = STSClient.clean(error.message, secrets: ["SECRET"])
             check(!message.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }), "a control byte in a message")
+        }
+    }
+
+    static func imds(_ bytes: [UInt8]) {
+        let context = RunContext(environment: [:], logger: Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() })
+        let exchange = Exchange(settings: IMDSSettings(endpoint: "http://127.0.0.1:9"), context: context)
+        if let role = try? exchange.roleName(HTTPResponse(status: 200, body: bytes)) {
+            check(!role.isEmpty && role.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), "a role name outside ASCII")
+        }
+        if let credentials = try? exchange.parse(bytes, role: "fuzz") {
+            check(credentials.expiration != nil, "IMDS credentials without an expiration")
+            _ = CredentialRules.violation(in: credentials)
         }
     }
 

@@ -162,7 +162,7 @@ private let tokenTTLSeconds = "21600"
 private let maxResponseBytes = 64 * 1024
 
 /// One conversation with the service: a session (token or v1), then the requests.
-private struct Exchange {
+struct Exchange {
     enum Session {
         case v2(token: String)
         /// Requests without a token; `reason` is why the token request failed.
@@ -329,6 +329,8 @@ private struct Exchange {
     func roleName(_ listing: HTTPResponse) throws(IMDSSourceError) -> String {
         guard listing.status == 200 else { throw .noRole(endpoint: endpoint) }
         let text = String(decoding: listing.body, as: UTF8.self)
+        // Character-level splitting is exact here: a line break never joins a following mark into one Character,
+        // and the name must then be ASCII scalars, whose Characters are scalars.
         let first = trimmingWhitespace(String(text.split(whereSeparator: \.isNewline).first ?? ""))
         guard !first.isEmpty else { throw .noRole(endpoint: endpoint) }
         guard first.count <= 64, first.unicodeScalars.allSatisfy(isRoleNameScalar) else {
