@@ -68,8 +68,13 @@ enum STSResponse {
         guard root.localName == "GetCallerIdentityResponse", let result = root.child("GetCallerIdentityResult") else {
             throw ResponseFailure(detail: "a document that is not a GetCallerIdentityResponse")
         }
+        // `whoami` prints the ARN: a line break or any other byte outside an ARN's shape is refused, not rewritten.
+        let arn = try text(result, "Arn")
+        guard CredentialRules.isArn(arn) else {
+            throw ResponseFailure(detail: "an Arn that is not \(CredentialRules.arnRule)")
+        }
         return CallerIdentity(
-            arn: try text(result, "Arn"),
+            arn: arn,
             account: try text(result, "Account"),
             userId: try text(result, "UserId")
         )

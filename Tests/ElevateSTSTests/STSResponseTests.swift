@@ -67,6 +67,26 @@ struct STSResponseTests {
                     userId: "AIDACKCEVSQ6C2EXAMPLE"))
     }
 
+    @Test("regression: a GetCallerIdentity Arn with a line break or outside an ARN's shape is refused, not rewritten")
+    func callerIdentityArnOutsideTheRule() {
+        // whoami printed such an Arn with its control characters turned into '?'.
+        for arn in [
+            "arn:aws:iam::1:user/a\nforged", "arn:aws:iam::1:user/a&#9;b", "arn:aws:iam::1:user/a&#13;b",
+            "arn:aws:iam::1:user/a\u{85}b", "arn:aws:iam::1:user/a\u{2028}b", "arn:aws:iam::1:user/x'\u{301}",
+            "arn:aws:iam::1:user/a b", "it's me", "arn:" + String(repeating: "a", count: 2045),
+        ] {
+            let document = String(decoding: Documents.callerIdentity, as: UTF8.self)
+                .replacingOccurrences(of: "arn:aws:iam::123456789012:user/alice", with: arn)
+            #expect(throws: ResponseFailure(detail: "an Arn that is not \(CredentialRules.arnRule)")) {
+                try STSResponse.callerIdentity(Array(document.utf8))
+            }
+        }
+        let longest = "arn:" + String(repeating: "a", count: 2044)
+        let document = String(decoding: Documents.callerIdentity, as: UTF8.self)
+            .replacingOccurrences(of: "arn:aws:iam::123456789012:user/alice", with: longest)
+        #expect((try? STSResponse.callerIdentity(Array(document.utf8)))?.arn == longest)
+    }
+
     @Test("error documents of STS and of moto give Type, Code and Message")
     func errors() {
         #expect(
