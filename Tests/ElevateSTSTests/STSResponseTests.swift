@@ -45,6 +45,21 @@ struct STSResponseTests {
         #expect(throws: ResponseFailure.self) { try STSResponse.assumedRole(Array("not xml".utf8)) }
     }
 
+    @Test("regression: XML white space around a value is trimmed the same whatever it is, CR LF included")
+    func trimsCRLFLikeLF() throws {
+        // Trimming compared Characters, and CR LF (one Character, neither CR nor LF) stayed where LF went.
+        for padding in ["\n", "&#13;\n", "&#13;", " \t&#13;\n "] {
+            let document = String(decoding: Documents.assumeRole(), as: UTF8.self)
+                .replacingOccurrences(
+                    of: "<SecretAccessKey>\(Documents.secretAccessKey)</SecretAccessKey>",
+                    with: "<SecretAccessKey>\(padding)\(Documents.secretAccessKey)\(padding)</SecretAccessKey>")
+            #expect(try STSResponse.assumedRole(Array(document.utf8)).secretAccessKey == Documents.secretAccessKey)
+        }
+        #expect(STSResponse.trimmed("\r\n x\u{301} \r\n") == "x\u{301}")
+        #expect(STSResponse.trimmed(" \u{301}x") == "\u{301}x")
+        #expect(STSResponse.trimmed("\r\n") == "")
+    }
+
     @Test("a failure detail never quotes the document, which holds secrets")
     func detailHasNoSecret() {
         let truncated = Array(Documents.assumeRole().prefix(700))
