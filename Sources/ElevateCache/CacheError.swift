@@ -76,8 +76,7 @@ public enum CacheError: ElevateFailure, Equatable {
 
 /// A value in single quotes, on one line and at most 200 characters long.
 func quoted(_ value: String) -> String {
-    let shortened = value.count > 200 ? value.prefix(197) + "..." : Substring(value)
-    return "'" + singleLine(String(shortened)) + "'"
+    quotedForMessage(value, limit: 200)
 }
 
 /// A path quoted for a POSIX shell, for remedies the user can paste. `singleLine` has turned any NUL into `?`.

@@ -50,9 +50,7 @@ public enum CredentialRules {
         if let expiration = credentials.expiration, !isRepresentable(expiration) {
             return Violation(field: "Expiration", rule: expirationRule)
         }
-        if let arn = credentials.principalArn, !(arn.utf8.starts(with: "arn:".utf8)
-            && isPrintableWord(arn, maximum: maximumArnLength))
-        {
+        if let arn = credentials.principalArn, !isArn(arn) {
             return Violation(field: "Arn", rule: arnRule)
         }
         if let instanceId = credentials.machine?.instanceId, !isInstanceId(instanceId) {
@@ -62,6 +60,11 @@ public enum CredentialRules {
             return Violation(field: "region", rule: regionRule)
         }
         return nil
+    }
+
+    /// Whether `text` keeps ``arnRule``: `arn:`, then printable ASCII without spaces, at most 2048 bytes in all.
+    public static func isArn(_ text: String) -> Bool {
+        text.utf8.starts(with: "arn:".utf8) && isPrintableWord(text, maximum: maximumArnLength)
     }
 
     static func isAccessKeyId(_ text: String) -> Bool {

@@ -99,6 +99,20 @@ public enum CoreError: ElevateFailure, Equatable {
     }
 }
 
+/// `value` in single quotes for a message: on one line (``singleLine(_:)``) and at most `limit` Unicode scalars,
+/// `...` marking a cut.
+///
+/// Counts scalars, not `Character`s: one `Character` can carry any number of combining marks, and a value from a
+/// program or a server made of one would otherwise fill the whole message.
+public func quotedForMessage(_ value: String, limit: Int) -> String {
+    let scalars = value.unicodeScalars
+    guard let end = scalars.index(scalars.startIndex, offsetBy: limit, limitedBy: scalars.endIndex),
+        end != scalars.endIndex
+    else { return "'" + singleLine(value) + "'" }
+    let cut = scalars.index(scalars.startIndex, offsetBy: max(0, limit - 3))
+    return "'" + singleLine(String(scalars[..<cut])) + "...'"
+}
+
 /// Keeps a message on one line: a control character in a quoted value would split or forge a line.
 public func singleLine(_ text: String) -> String {
     // Printable ASCII, nearly every value, needs no work (and no look-up of Unicode properties).

@@ -68,8 +68,13 @@ enum STSResponse {
         guard root.localName == "GetCallerIdentityResponse", let result = root.child("GetCallerIdentityResult") else {
             throw ResponseFailure(detail: "a document that is not a GetCallerIdentityResponse")
         }
+        // `whoami` prints the ARN: a line break or any other byte outside an ARN's shape is refused, not rewritten.
+        let arn = try text(result, "Arn")
+        guard CredentialRules.isArn(arn) else {
+            throw ResponseFailure(detail: "an Arn that is not \(CredentialRules.arnRule)")
+        }
         return CallerIdentity(
-            arn: try text(result, "Arn"),
+            arn: arn,
             account: try text(result, "Account"),
             userId: try text(result, "UserId")
         )
@@ -112,8 +117,14 @@ enum STSResponse {
         return value
     }
 
+    /// `text` without the XML white space (space, tab, LF, CR) around it, looked at as Unicode scalars: as
+    /// `Character`s, CR LF is one character that is neither CR nor LF, and a value ending in it kept both.
     static func trimmed(_ text: String) -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
-        return String(text.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+            let last = scalars.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(scalars[first...last])
     }
 }

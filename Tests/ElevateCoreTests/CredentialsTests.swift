@@ -65,6 +65,18 @@ struct CredentialsTests {
         #expect(Timestamp.parse(text) == nil)
     }
 
+    @Test("regression: a value quoted in a message is cut by Unicode scalars, however few Characters it has")
+    func quotedForMessageCountsScalars() {
+        // Cutting counted Characters: a base letter and 20000 combining marks is one, and filled the line.
+        let flood = "x" + String(repeating: "\u{301}", count: 20_000)
+        #expect(quotedForMessage(flood, limit: 120) == "'x" + String(repeating: "\u{301}", count: 116) + "...'")
+        let fits = String(repeating: "a", count: 120)
+        #expect(quotedForMessage(fits, limit: 120) == "'" + fits + "'")
+        #expect(quotedForMessage(fits + "b", limit: 120) == "'" + fits.dropLast(3) + "...'")
+        #expect(quotedForMessage("a\nb", limit: 120) == "'a?b'")
+        #expect(quotedForMessage("", limit: 120) == "''")
+    }
+
     @Test("single-line messages replace control characters")
     func singleLineMessages() {
         #expect(singleLine("a\nb\rc\u{1b}[31m") == "a?b?c?[31m")

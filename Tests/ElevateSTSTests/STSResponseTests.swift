@@ -45,6 +45,21 @@ struct STSResponseTests {
         #expect(throws: ResponseFailure.self) { try STSResponse.assumedRole(Array("not xml".utf8)) }
     }
 
+    @Test("regression: XML white space around a value is trimmed the same whatever it is, CR LF included")
+    func trimsCRLFLikeLF() throws {
+        // Trimming compared Characters, and CR LF (one Character, neither CR nor LF) stayed where LF went.
+        for padding in ["\n", "&#13;\n", "&#13;", " \t&#13;\n "] {
+            let document = String(decoding: Documents.assumeRole(), as: UTF8.self)
+                .replacingOccurrences(
+                    of: "<SecretAccessKey>\(Documents.secretAccessKey)</SecretAccessKey>",
+                    with: "<SecretAccessKey>\(padding)\(Documents.secretAccessKey)\(padding)</SecretAccessKey>")
+            #expect(try STSResponse.assumedRole(Array(document.utf8)).secretAccessKey == Documents.secretAccessKey)
+        }
+        #expect(STSResponse.trimmed("\r\n x\u{301} \r\n") == "x\u{301}")
+        #expect(STSResponse.trimmed(" \u{301}x") == "\u{301}x")
+        #expect(STSResponse.trimmed("\r\n") == "")
+    }
+
     @Test("a failure detail never quotes the document, which holds secrets")
     func detailHasNoSecret() {
         let truncated = Array(Documents.assumeRole().prefix(700))
@@ -65,6 +80,26 @@ struct STSResponseTests {
                 == CallerIdentity(
                     arn: "arn:aws:iam::123456789012:user/alice", account: "123456789012",
                     userId: "AIDACKCEVSQ6C2EXAMPLE"))
+    }
+
+    @Test("regression: a GetCallerIdentity Arn with a line break or outside an ARN's shape is refused, not rewritten")
+    func callerIdentityArnOutsideTheRule() {
+        // whoami printed such an Arn with its control characters turned into '?'.
+        for arn in [
+            "arn:aws:iam::1:user/a\nforged", "arn:aws:iam::1:user/a&#9;b", "arn:aws:iam::1:user/a&#13;b",
+            "arn:aws:iam::1:user/a\u{85}b", "arn:aws:iam::1:user/a\u{2028}b", "arn:aws:iam::1:user/x'\u{301}",
+            "arn:aws:iam::1:user/a b", "it's me", "arn:" + String(repeating: "a", count: 2045),
+        ] {
+            let document = String(decoding: Documents.callerIdentity, as: UTF8.self)
+                .replacingOccurrences(of: "arn:aws:iam::123456789012:user/alice", with: arn)
+            #expect(throws: ResponseFailure(detail: "an Arn that is not \(CredentialRules.arnRule)")) {
+                try STSResponse.callerIdentity(Array(document.utf8))
+            }
+        }
+        let longest = "arn:" + String(repeating: "a", count: 2044)
+        let document = String(decoding: Documents.callerIdentity, as: UTF8.self)
+            .replacingOccurrences(of: "arn:aws:iam::123456789012:user/alice", with: longest)
+        #expect((try? STSResponse.callerIdentity(Array(document.utf8)))?.arn == longest)
     }
 
     @Test("error documents of STS and of moto give Type, Code and Message")

@@ -8,6 +8,10 @@ in through the control API, normally real moto session credentials of an instanc
 Control API (loopback only, used by the tests):
   POST /_emulator/credentials   JSON {"role": NAME, "AccessKeyId": .., "SecretAccessKey": .., "Token": ..,
                                        "Expiration": ..}
+  POST /_emulator/facts         JSON {"listing": TEXT, "instance-id": TEXT, "region": TEXT}: what the role listing,
+                                the instance id and the region answer (the listing defaults to the role's name; the
+                                credentials are served at the role's own path whatever the listing says). Keys left
+                                out keep their defaults; /_emulator/reset restores them all.
   POST /_emulator/mode          JSON {"mode": MODE, "delay": SECONDS}; MODE is one of
                                   normal      v2 tokens required (v1 requests get 401)
                                   v1-allowed  v2 tokens optional (like an instance with IMDSv1 enabled)
@@ -62,6 +66,7 @@ class State:
         self.issued = []  # every token handed out, in order
         self.expire_remaining = 0
         self.requests = []
+        self.facts = {"listing": None, "instance-id": INSTANCE_ID, "region": REGION}
 
 
 STATE = State()
@@ -107,6 +112,14 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.role = doc.pop("role")
                 STATE.credentials = doc
+            return self._send(200, "ok")
+        if self.path == "/_emulator/facts" and self.command == "POST":
+            doc = json.loads(body)
+            with STATE.lock:
+                unknown = set(doc) - set(STATE.facts)
+                if unknown:
+                    return self._send(400, f"unknown facts: {sorted(unknown)}")
+                STATE.facts.update(doc)
             return self._send(200, "ok")
         if self.path == "/_emulator/mode" and self.command == "POST":
             doc = json.loads(body)
@@ -166,16 +179,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(405, "Method Not Allowed")
         if not self._token_ok(mode):
             return self._send(401, "Unauthorized")
-        if self.path == "/latest/meta-data/instance-id":
-            return self._send(200, INSTANCE_ID)
-        if self.path == "/latest/meta-data/placement/region":
-            return self._send(200, REGION)
         with STATE.lock:
-            role, credentials = STATE.role, STATE.credentials
+            role, credentials, facts = STATE.role, STATE.credentials, dict(STATE.facts)
+        if self.path == "/latest/meta-data/instance-id":
+            return self._send(200, facts["instance-id"].encode("utf-8", "surrogatepass"))
+        if self.path == "/latest/meta-data/placement/region":
+            return self._send(200, facts["region"].encode("utf-8", "surrogatepass"))
         if self.path == CREDS_PREFIX:
             if mode == "no-role" or role is None:
                 return self._send(404, "Not Found")
-            return self._send(200, role)
+            listing = role if facts["listing"] is None else facts["listing"]
+            return self._send(200, listing.encode("utf-8", "surrogatepass"))
         if self.path.startswith(CREDS_PREFIX) and role is not None and self.path[len(CREDS_PREFIX):] == role:
             if mode == "no-role":
                 return self._send(404, "Not Found")

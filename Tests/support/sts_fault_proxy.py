@@ -15,6 +15,16 @@ Control API (loopback only):
                       the next len(faults) requests whose form body has Action=<action> get these answers in order
                       (an XML ErrorResponse with "code", or a plain-text body when "body" is "text"; a fault
                       {"forward": true} lets its request through, so that a later one is faulted)
+                      A fault may name its own "action" (then it answers that action's requests, whatever the
+                      plan's "action"), and with "repeat": true it stays in the plan and answers every such request.
+                      A fault {"status": 200, "result": {...}} answers with a successful <ACTIONResponse> whose
+                      ACTIONResult holds "result" as elements (nested objects become nested elements), e.g.
+                      {"Credentials": {"AccessKeyId": .., "SecretAccessKey": .., "SessionToken": ..,
+                      "Expiration": ..}, "AssumedRoleUser": {"Arn": .., "AssumedRoleId": ..}} for AssumeRole or
+                      {"Arn": .., "UserId": .., "Account": ..} for GetCallerIdentity. Values are any text: each
+                      character is written as itself or, where XML text could not carry it raw (C0 controls but
+                      tab and LF, CR, lone surrogates), as a character reference, so the document says exactly
+                      what the test asked for (and an XML 1.0 parser refuses what XML 1.0 forbids).
   GET  /_fault/log    JSON list of {"action", "mode" ("endpoint" | "proxy"), "answer" ("fault 400 Throttling" |
                       "forwarded 200")}
   POST /_fault/reset  empty plan and log
@@ -56,6 +66,35 @@ class State:
 
 
 STATE = State()
+
+
+def xml_text(value: str) -> str:
+    """`value` as XML character data: markup characters escaped, characters that raw XML text would lose or that
+    UTF-8 cannot hold (CR, C0 controls but tab and LF, lone surrogates) as character references."""
+    out = []
+    for character in value:
+        code = ord(character)
+        if character in "&<>":
+            out.append({"&": "&amp;", "<": "&lt;", ">": "&gt;"}[character])
+        elif (code < 0x20 and character not in "\t\n") or 0xD800 <= code <= 0xDFFF:
+            out.append(f"&#{code};")
+        else:
+            out.append(character)
+    return "".join(out)
+
+
+def result_elements(result: dict) -> str:
+    return "".join(
+        f"<{name}>{result_elements(value) if isinstance(value, dict) else xml_text(str(value))}</{name}>"
+        for name, value in result.items())
+
+
+def result_document(action: str, result: dict) -> bytes:
+    return (
+        f'<{action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><{action}Result>'
+        f"{result_elements(result)}</{action}Result><ResponseMetadata>"
+        f"<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata></{action}Response>"
+    ).encode()
 
 
 def error_document(code: str, message: str) -> bytes:
@@ -117,13 +156,20 @@ class Handler(BaseHTTPRequestHandler):
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
         action = (form.get("Action") or [""])[0]
         with STATE.lock:
-            fault = STATE.faults.pop(0) if STATE.faults and action == STATE.action else None
+            fault = None
+            for index, candidate in enumerate(STATE.faults):
+                if candidate.get("action", STATE.action) == action:
+                    fault = candidate if candidate.get("repeat") else STATE.faults.pop(index)
+                    break
             if fault is not None and fault.get("forward"):
                 fault = None
             entry = {"action": action, "mode": mode, "answer": None}
             STATE.log.append(entry)
         if fault is not None:
             status = int(fault["status"])
+            if "result" in fault:
+                entry["answer"] = f"result {status}"
+                return self._send(status, result_document(action, fault["result"]), "text/xml")
             if fault.get("body") == "text":
                 entry["answer"] = f"fault {status} text"
                 return self._send(status, b"Service Unavailable")

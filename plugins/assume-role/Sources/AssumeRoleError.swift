@@ -59,6 +59,5 @@ public enum AssumeRoleError: ElevateFailure, Equatable {
 
 /// A value in single quotes, on one line and at most 200 characters long.
 func quoted(_ value: String) -> String {
-    let shortened = value.count > 200 ? value.prefix(197) + "..." : Substring(value)
-    return "'" + singleLine(String(shortened)) + "'"
+    quotedForMessage(value, limit: 200)
 }

@@ -137,6 +137,5 @@ public enum IMDSSourceError: ElevateFailure, Equatable {
 
 /// A value in single quotes, on one line and at most 120 characters long (it may come from a server).
 func quoted(_ value: String) -> String {
-    let shortened = value.count > 120 ? value.prefix(117) + "..." : Substring(value)
-    return "'" + singleLine(String(shortened)) + "'"
+    quotedForMessage(value, limit: 120)
 }

@@ -147,7 +147,7 @@ enum ProcessDocument {
         var expiration: Date?
         if let text = document.Expiration {
             guard let date = Timestamp.parse(text) else {
-                throw .badDocument(program: program, reason: "Expiration '\(singleLine(text))' is not an RFC 3339 time")
+                throw .badDocument(program: program, reason: "Expiration \(quoted(text)) is not an RFC 3339 time")
             }
             expiration = date
         }
@@ -227,6 +227,5 @@ public enum ProcessSourceError: ElevateFailure, Equatable {
 
 /// A value in single quotes, on one line and at most 120 characters long.
 private func quoted(_ value: String) -> String {
-    let shortened = value.count > 120 ? value.prefix(117) + "..." : Substring(value)
-    return "'" + singleLine(String(shortened)) + "'"
+    quotedForMessage(value, limit: 120)
 }

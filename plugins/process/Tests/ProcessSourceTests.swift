@@ -117,6 +117,18 @@ struct ProcessSourceTests {
         #expect(!error.problem.contains(secret))
     }
 
+    @Test("regression: an Expiration that is not a time is quoted cut short, however long the program made it")
+    func longExpiration() {
+        // It was quoted whole: 40 KB of one stderr line.
+        let text = "2031-05-06T07:08:09Z" + String(repeating: "\u{301}", count: 20_000)
+        let output = #"{"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "s", "Expiration": "\#(text)"}"#
+        let shown = "2031-05-06T07:08:09Z" + String(repeating: "\u{301}", count: 97) + "..."
+        let reason = "Expiration '\(shown)' is not an RFC 3339 time"
+        #expect(throws: ProcessSourceError.badDocument(program: "p", reason: reason)) {
+            try ProcessDocument.credentials(from: Array(output.utf8), program: "p")
+        }
+    }
+
     @Test("more than 64 KiB of output is refused; a chatty standard error next to it does not block the program")
     func largeOutputs() async throws {
         let flood = try await failure(shell("head -c 100000 /dev/zero | tr '\\\\0' x"))
