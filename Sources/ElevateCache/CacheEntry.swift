@@ -32,10 +32,10 @@ public struct CacheEntry: Sendable, Equatable {
 
 /// The payload of an entry: length-prefixed fields in a fixed order behind a version byte. Compact, with no
 /// Foundation parsing on the hit path, and strict: any truncation or trailing byte makes it invalid.
-enum EntryCodec {
+package enum EntryCodec {
     static let version: UInt8 = 1
 
-    static func encode(_ entry: CacheEntry) -> [UInt8] {
+    package static func encode(_ entry: CacheEntry) -> [UInt8] {
         var writer = Writer()
         writer.bytes.append(version)
         writer.string(entry.key)
@@ -61,7 +61,7 @@ enum EntryCodec {
 
     /// The entry in `bytes`, `nil` when they are not exactly one valid payload of this version or its credentials
     /// break ``CredentialRules``.
-    static func decode(_ bytes: [UInt8]) -> CacheEntry? {
+    package static func decode(_ bytes: [UInt8]) -> CacheEntry? {
         var reader = Reader(bytes: bytes)
         guard reader.byte() == version,
               let key = reader.string(), let profile = reader.string(), let role = reader.string(),

@@ -62,7 +62,7 @@ public struct AWSConfig: Sendable {
         try build(config: Array(config.utf8), credentials: Array(credentials.utf8), files: files)
     }
 
-    static func build(config: [UInt8]?, credentials: [UInt8]?, files: ConfigFiles) throws(ConfigError) -> AWSConfig {
+    package static func build(config: [UInt8]?, credentials: [UInt8]?, files: ConfigFiles) throws(ConfigError) -> AWSConfig {
         var configProfiles: [String: FileProfile] = [:]
         var servicesSections: [String: [String: [String: String]]] = [:]
         if let config {

@@ -261,7 +261,7 @@ public struct STSClient: Sendable {
     }
 
     /// A server-supplied text made safe for a message: every secret of the request removed, on one line, bounded.
-    static func clean(_ text: String, secrets: [String]) -> String {
+    package static func clean(_ text: String, secrets: [String]) -> String {
         var result = text
         for secret in secrets where !secret.isEmpty {
             result = replacingBytes(of: secret, with: "<redacted>", in: result)

@@ -24,22 +24,22 @@ public struct CallerIdentity: Sendable, Equatable {
 }
 
 /// The error document of a failed STS request: `ErrorResponse/Error/{Type,Code,Message}`.
-struct ServiceErrorDocument: Equatable {
-    var type: String?
-    var code: String
-    var message: String
+package struct ServiceErrorDocument: Equatable {
+    package var type: String?
+    package var code: String
+    package var message: String
 }
 
 /// Why an answer could not be read; the detail never quotes the document.
-struct ResponseFailure: Error, Equatable {
-    var detail: String
+package struct ResponseFailure: Error, Equatable {
+    package var detail: String
 }
 
 /// Reads STS Query API answers. Element names are matched without namespace, as botocore does.
-enum STSResponse {
+package enum STSResponse {
     /// The credentials of `ACTIONResponse/ACTIONResult` (`AssumeRole`, `AssumeRoleWithWebIdentity`), as a role
     /// session.
-    static func assumedRole(_ body: [UInt8], action: String = "AssumeRole") throws(ResponseFailure) -> Credentials {
+    package static func assumedRole(_ body: [UInt8], action: String = "AssumeRole") throws(ResponseFailure) -> Credentials {
         let root = try parse(body)
         guard root.localName == "\(action)Response", let result = root.child("\(action)Result") else {
             throw ResponseFailure(detail: "a document that is not an \(action)Response")
@@ -63,7 +63,7 @@ enum STSResponse {
     }
 
     /// The identity of `GetCallerIdentityResponse/GetCallerIdentityResult`.
-    static func callerIdentity(_ body: [UInt8]) throws(ResponseFailure) -> CallerIdentity {
+    package static func callerIdentity(_ body: [UInt8]) throws(ResponseFailure) -> CallerIdentity {
         let root = try parse(body)
         guard root.localName == "GetCallerIdentityResponse", let result = root.child("GetCallerIdentityResult") else {
             throw ResponseFailure(detail: "a document that is not a GetCallerIdentityResponse")
@@ -82,7 +82,7 @@ enum STSResponse {
 
     /// The error in `ErrorResponse/Error` (STS), `ErrorResponse/Errors/Error` (moto) or `Response/Errors/Error`,
     /// `nil` when the body is not such a document.
-    static func serviceError(_ body: [UInt8]) -> ServiceErrorDocument? {
+    package static func serviceError(_ body: [UInt8]) -> ServiceErrorDocument? {
         guard let root = try? parse(body), root.localName == "ErrorResponse" || root.localName == "Response" else {
             return nil
         }

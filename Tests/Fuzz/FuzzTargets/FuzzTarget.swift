@@ -3,14 +3,14 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-@testable import ElevateCache
-@testable import ElevateConfig
+import ElevateCache
+import ElevateConfig
 import ElevateCore
 import ElevateHTTP
-@testable import ElevateSTS
+import ElevateSTS
 import Logging
-@testable import IMDSSource
-@testable import ProcessSource
+import IMDSSource
+import ProcessSource
 
 /// The parsers of hostile input, each as a function of arbitrary bytes that must return (never crash, hang or
 /// leak) and keep the property its case names; a broken property stops the process, which libFuzzer reports.

@@ -162,7 +162,7 @@ private let tokenTTLSeconds = "21600"
 private let maxResponseBytes = 64 * 1024
 
 /// One conversation with the service: a session (token or v1), then the requests.
-struct Exchange {
+package struct Exchange {
     enum Session {
         case v2(token: String)
         /// Requests without a token; `reason` is why the token request failed.
@@ -174,7 +174,7 @@ struct Exchange {
     let client = HTTPClient()
     var session: Session? = nil
 
-    init(settings: IMDSSettings, context: RunContext) {
+    package init(settings: IMDSSettings, context: RunContext) {
         self.settings = settings
         self.context = context
     }
@@ -326,7 +326,7 @@ struct Exchange {
     }
 
     /// The first line of the role listing, which must be an IAM role name (it becomes part of the next path).
-    func roleName(_ listing: HTTPResponse) throws(IMDSSourceError) -> String {
+    package func roleName(_ listing: HTTPResponse) throws(IMDSSourceError) -> String {
         guard listing.status == 200 else { throw .noRole(endpoint: endpoint) }
         let text = String(decoding: listing.body, as: UTF8.self)
         // Character-level splitting is exact here: a line break never joins a following mark into one Character,
@@ -340,7 +340,7 @@ struct Exchange {
     }
 
     /// The credentials document of `role`; errors name fields, never their values.
-    func parse(_ body: [UInt8], role: String) throws(IMDSSourceError) -> Credentials {
+    package func parse(_ body: [UInt8], role: String) throws(IMDSSourceError) -> Credentials {
         let fields: [String: JSONField]
         do {
             fields = try JSONDecoder().decode([String: JSONField].self, from: Data(body))

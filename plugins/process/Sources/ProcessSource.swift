@@ -114,7 +114,7 @@ public struct ProcessSource: SourcePlugin {
 }
 
 /// The `credential_process` document, read as botocore reads it.
-enum ProcessDocument {
+package enum ProcessDocument {
     private struct Document: Decodable {
         // Optional so that a missing key is reported by name rather than as a decoding error.
         var Version: Int?
@@ -124,7 +124,7 @@ enum ProcessDocument {
         var Expiration: String?
     }
 
-    static func credentials(from bytes: [UInt8], program: String) throws(ProcessSourceError) -> Credentials {
+    package static func credentials(from bytes: [UInt8], program: String) throws(ProcessSourceError) -> Credentials {
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))
