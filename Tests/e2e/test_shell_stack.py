@@ -404,3 +404,30 @@ __aws_elevate_hook; __aws_elevate_hook
     assert "status=0" in lines
     before, after = snapshots(result.stdout)
     assert after == before
+
+
+@pytest.mark.parametrize("shell_name", ["bash", "zsh"])
+def test_the_hook_and_the_prompt_start_no_process_when_no_refresh_is_due(sandbox, static_profiles, shell_name,
+                                                                         request):
+    shell = request.getfixturevalue(shell_name)
+    # aws-elevate through a wrapper that counts its runs; the hook and prompt builtins only.
+    wrapper_dir = sandbox.root / "wrapped"
+    wrapper_dir.mkdir()
+    wrapper = wrapper_dir / "aws-elevate"
+    wrapper.write_text(f"#!/bin/sh\necho run >>{single_quoted(str(sandbox.root / 'runs.log'))}\n"
+                       f"exec {single_quoted(str(sandbox.binary))} \"$@\"\n")
+    wrapper.chmod(0o755)
+    clock = ("__now=$EPOCHSECONDS" if shell_name == "zsh" else "printf -v __now '%(%s)T' -1")
+    result = run_script(sandbox, shell, f"""
+elevate one || exit 9
+{clock}
+__aws_elevate_x1=$((__now + 3630))
+for i in 1 2 3 4 5; do __aws_elevate_hook; aws_elevate_prompt -v p; done
+echo "$p" >&2
+__aws_elevate_x1=$((__now + 300))
+__aws_elevate_hook
+""", env={"PATH": f"{wrapper_dir}:{os.environ['PATH']}"})
+    assert result.returncode == 0, result
+    assert result.err == "[one 60m]\n", result
+    # One run for elevate, one for the refresh that was due; none for the five hooks and prompts before.
+    assert (sandbox.root / "runs.log").read_text() == "run\nrun\n"
