@@ -185,3 +185,31 @@ def test_zsh_shell_init_twice_keeps_precmd_and_preexec_functions_running_once(sa
     assert log == ["cmd 0", "pre 0", "cmd 0", "pre 0", "cmd 1", "pre 1", "cmd 0", "pre 0", "cmd 0"]
     terminal.run('echo "n=${#preexec_functions} ${(j:,:)preexec_functions}"')
     terminal.wait_for("n=2 mine_pre,__aws_elevate_hook")
+
+
+TRAPPED = ["export", "unset", "eval", "command", "printf", "local"]
+OPTIONS = {"bash": "set -u -a -k", "zsh": "setopt KSH_ARRAYS SH_WORD_SPLIT NO_UNSET ALL_EXPORT"}
+
+
+@pytest.mark.parametrize("shell_name", ["bash", "zsh"])
+def test_interactive_aliases_named_like_builtins_and_options_do_not_change_the_functions(sandbox, shell_name,
+                                                                                       terminals):
+    sandbox.write_config("[profile one]\nregion = eu-west-3\n[profile two]\n")
+    sandbox.write_credentials("[one]\naws_access_key_id = AKIDONE\naws_secret_access_key = s\n"
+                              "[two]\naws_access_key_id = AKIDTWO\naws_secret_access_key = t\n")
+    # The aliases exist when the functions are defined (an interactive shell expands them then).
+    aliases = "".join(f"alias {name}='echo ALIAS-{name} >>\"$HOME/trap.log\"; false'\n" for name in TRAPPED)
+    rc = aliases + OPTIONS[shell_name] + '\n. "$FUNCTIONS"\n'
+    terminal = start_shell(sandbox, shell_name, rc)
+    terminals.append(terminal)
+    terminal.run("AWS_PROFILE=; builtin export AWS_PROFILE")
+    terminal.run("elevate one && elevate two && elevate --switch one && elevate two")
+    terminal.run('echo "S1=$AWS_ACCESS_KEY_ID ${AWS_PROFILE-unset} $AWS_REGION $(aws_elevate_prompt)"')
+    terminal.wait_for("S1=AKIDTWO unset eu-west-3 [two +2]")
+    terminal.run("unelevate && unelevate && unelevate")
+    terminal.run('echo "S2=${AWS_ACCESS_KEY_ID-unset} [${AWS_PROFILE-unset}] $(aws_elevate_prompt)"')
+    terminal.wait_for("S2=unset [] \n")
+    terminal.run("unelevate")
+    terminal.wait_for("this shell is not elevated")
+    done(terminal, "FINISHED")
+    assert not (sandbox.home / "trap.log").exists(), (sandbox.home / "trap.log").read_text()
