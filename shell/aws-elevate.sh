@@ -76,7 +76,8 @@ __aws_elevate_state() {
 # Sets the caller's __aws_elevate_d to the number of levels (0 when not elevated, or when the count is not a number).
 __aws_elevate_depth_of() {
     __aws_elevate_d=${__aws_elevate_depth-0}
-    [[ -n $__aws_elevate_d && $__aws_elevate_d != *[!0-9]* && ${#__aws_elevate_d} -le 3 ]] || __aws_elevate_d=0
+    # Digits without a leading zero only: bash would read 010 as octal, and [[ -gt ]] evaluates any other text.
+    [[ $__aws_elevate_d == [1-9]* && $__aws_elevate_d != *[!0-9]* && ${#__aws_elevate_d} -le 3 ]] || __aws_elevate_d=0
 }
 
 # Sets the caller's __aws_elevate_now to the time in seconds since 1970, without starting a process.
@@ -150,7 +151,7 @@ __aws_elevate_apply() {
     done
     \builtin unset -v "__aws_elevate_p$1" "__aws_elevate_x$1" "__aws_elevate_w$1" "__aws_elevate_n$1"
     \builtin eval "__aws_elevate_p$1=\$2"
-    if [[ -n $__aws_elevate_new_expires && $__aws_elevate_new_expires != *[!0-9]* ]]; then
+    if [[ $__aws_elevate_new_expires == [1-9]* && $__aws_elevate_new_expires != *[!0-9]* ]]; then
         \builtin eval "__aws_elevate_x$1=\$__aws_elevate_new_expires"
     fi
     \builtin unset -v __aws_elevate_depth
@@ -228,7 +229,7 @@ aws_elevate_prompt() {
         \builtin eval "__aws_elevate_o=\"[\${__aws_elevate_p$__aws_elevate_d-}\""
         \builtin eval "__aws_elevate_e=\${__aws_elevate_x$__aws_elevate_d-}"
         __aws_elevate_clock
-        if [[ -n $__aws_elevate_e && $__aws_elevate_e != *[!0-9]* && ${#__aws_elevate_e} -le 12 &&
+        if [[ $__aws_elevate_e == [1-9]* && $__aws_elevate_e != *[!0-9]* && ${#__aws_elevate_e} -le 12 &&
             -n $__aws_elevate_now && $__aws_elevate_now != *[!0-9]* ]]; then
             if [[ $__aws_elevate_e -gt $__aws_elevate_now ]]; then
                 __aws_elevate_o+=" $(((__aws_elevate_e - __aws_elevate_now) / 60))m"
@@ -258,18 +259,20 @@ __aws_elevate_hook() {
     \builtin local profile text rc=0
     __aws_elevate_depth_of
     [[ $__aws_elevate_d -gt 0 ]] || \builtin return $__aws_elevate_status
-    [[ -n $__aws_elevate_m && $__aws_elevate_m != *[!0-9]* && ${#__aws_elevate_m} -le 4 ]] || __aws_elevate_m=10
+    [[ $__aws_elevate_m == 0 || ($__aws_elevate_m == [1-9]* && $__aws_elevate_m != *[!0-9]* &&
+        ${#__aws_elevate_m} -le 4) ]] || __aws_elevate_m=10
     [[ $__aws_elevate_m -gt 0 ]] || \builtin return $__aws_elevate_status
     \builtin eval "[[ -z \${__aws_elevate_w$__aws_elevate_d-} ]]" || \builtin return $__aws_elevate_status
     \builtin eval "__aws_elevate_e=\${__aws_elevate_x$__aws_elevate_d-}"
-    [[ -n $__aws_elevate_e && $__aws_elevate_e != *[!0-9]* && ${#__aws_elevate_e} -le 12 ]] ||
+    [[ $__aws_elevate_e == [1-9]* && $__aws_elevate_e != *[!0-9]* && ${#__aws_elevate_e} -le 12 ]] ||
         \builtin return $__aws_elevate_status
     __aws_elevate_clock
     [[ -n $__aws_elevate_now && $__aws_elevate_now != *[!0-9]* ]] || \builtin return $__aws_elevate_status
     [[ $((__aws_elevate_e - __aws_elevate_now)) -lt $((__aws_elevate_m * 60)) ]] || \builtin return $__aws_elevate_status
     # A refresh that gave a session inside the window too is not tried again for a minute.
     \builtin eval "text=\${__aws_elevate_n$__aws_elevate_d-0}"
-    [[ $text != *[!0-9]* && ${#text} -le 12 && $__aws_elevate_now -ge ${text:-0} ]] || \builtin return $__aws_elevate_status
+    [[ $text == 0 || ($text == [1-9]* && $text != *[!0-9]* && ${#text} -le 12) ]] || text=0
+    [[ $__aws_elevate_now -ge $text ]] || \builtin return $__aws_elevate_status
     \builtin eval "profile=\${__aws_elevate_p$__aws_elevate_d-}"
     text=$(__aws_elevate_fetch "$__aws_elevate_d" "$profile" --no-prompt) || rc=$?
     if [[ $rc -ne 0 ]]; then

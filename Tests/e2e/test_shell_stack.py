@@ -431,3 +431,20 @@ __aws_elevate_hook
     assert result.err == "[one 60m]\n", result
     # One run for elevate, one for the refresh that was due; none for the five hooks and prompts before.
     assert (sandbox.root / "runs.log").read_text() == "run\nrun\n"
+
+
+@pytest.mark.parametrize("shell_name", ["bash", "zsh"])
+def test_numbers_with_leading_zeros_in_the_helper_variables_are_ignored_quietly(sandbox, static_profiles, shell_name,
+                                                                                  request):
+    shell = request.getfixturevalue(shell_name)
+    # bash reads 09 as a bad octal number: each would print an error if it reached arithmetic.
+    env = {"__aws_elevate_depth": "09", "AWS_ELEVATE_SHELL_REFRESH": "09"}
+    result = run_script(sandbox, shell, """
+aws_elevate_prompt; unelevate 2>/dev/null && exit 9
+elevate one || exit 8
+__aws_elevate_x1=08; __aws_elevate_n1=09
+__aws_elevate_hook; aws_elevate_prompt -v p; printf '%s\\n' "$p"
+unelevate || exit 7
+""", env=env)
+    assert result.returncode == 0, result
+    assert result.out == "[one]\n" and result.err == "", result
