@@ -142,12 +142,21 @@ let package = Package(
 
         // MARK: Commands
 
+        // shell/aws-elevate.sh compiled in as bytes, for `aws-elevate shell-init` (no Bundle, nothing read at run time).
+        .target(
+            name: "ShellFunctions",
+            path: "shell",
+            sources: ["ShellFunctionsText.swift"],
+            resources: [.embedInCode("aws-elevate.sh")],
+            swiftSettings: swiftSettings
+        ),
+
         // The command-line interface: one command per file, the pipeline composed in one place.
         .target(
             name: "ElevateCommands",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ProcessSource",
-                "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache",
+                "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ShellFunctions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -15,6 +15,9 @@ public struct AWSElevate: AsyncParsableCommand {
         version: version,
         subcommands: [
             CredentialProcessCommand.self, EnvCommand.self, WhoamiCommand.self, PluginsCommand.self, CacheCommand.self,
+            ProfilesCommand.self,
+            ShellInitCommand.self,
+            CompletionCommand.self,
         ]
     )
 

@@ -24,6 +24,17 @@ struct EnvCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The current code of the MFA device named by mfa_serial (else asked for on /dev/tty).")
     var tokenCode: String?
 
+    @Flag(name: .long, help: "Never ask for an MFA code: fail with one line instead (the shell functions' refresh).")
+    var noPrompt = false
+
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Print plain assignments to __aws_elevate_new_NAME and the expiry in seconds since 1970, for "
+                + "shell/aws-elevate.sh.",
+            visibility: .hidden))
+    var assignments = false
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -41,11 +52,13 @@ struct EnvCommand: AsyncParsableCommand {
             registry: BuiltinPlugins.registry(),
             environment: environment,
             logger: global.logger(environment: environment),
-            tokenCode: tokenCode
+            tokenCode: tokenCode,
+            mayPrompt: !noPrompt
         )
         let text = try await FailureReport.run(profile: name) {
             let plan = try pipeline.plan(for: name)
             let credentials = try await pipeline.credentials(for: plan)
+            if assignments { return try ShellExport.renderAssignments(credentials, profile: name, region: plan.region) }
             return try ShellExport.render(credentials, profile: name, region: plan.region)
         }
         Output.write(text)

@@ -14,6 +14,8 @@ struct Pipeline {
     var environment: [String: String]
     var logger: Logger
     var tokenCode: String? = nil
+    /// Whether a plugin may ask on the terminal (an MFA code).
+    var mayPrompt = true
 
     /// The plan for `profile`, from the AWS config files.
     func plan(for profile: String) throws -> Plan {
@@ -27,7 +29,7 @@ struct Pipeline {
 
     /// The credentials at the end of the plan: from the session cache, else by running the whole plan.
     func credentials(for plan: Plan) async throws -> Credentials {
-        let context = RunContext(environment: environment, logger: logger, tokenCode: tokenCode)
+        let context = RunContext(environment: environment, logger: logger, tokenCode: tokenCode, mayPrompt: mayPrompt)
         let runner = ChainRunner(registry: registry)
         try runner.validate(plan)
         let cache = SessionCache(registry: registry, keyring: { SecretServiceKeyring() })

@@ -21,6 +21,11 @@ public struct AWSConfig: Sendable {
         Dictionary(exactProfiles.values.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Every profile name, each spelling once (unlike ``profiles``), ordered by UTF-8 bytes.
+    public var profileNames: [String] {
+        exactProfiles.values.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
     /// The profile called exactly `name` (compared scalar by scalar, as Python compares names), or `nil`.
     public func profile(named name: String) -> Profile? { exactProfiles[PythonText.exactKey(name)] }
 

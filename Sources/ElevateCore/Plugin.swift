@@ -22,17 +22,21 @@ public struct RunContext: Sendable {
     public var now: @Sendable () -> Date
     /// An MFA code given on the command line, if any.
     public var tokenCode: String?
+    /// Whether a plugin may ask on the terminal (an MFA code); `false` for runs nobody watches (the shell's refresh).
+    public var mayPrompt: Bool
 
     public init(
         environment: [String: String],
         logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() },
-        tokenCode: String? = nil
+        tokenCode: String? = nil,
+        mayPrompt: Bool = true
     ) {
         self.environment = environment
         self.logger = logger
         self.now = now
         self.tokenCode = tokenCode
+        self.mayPrompt = mayPrompt
     }
 }
 

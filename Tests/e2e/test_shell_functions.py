@@ -10,7 +10,8 @@ from harness import REPO
 
 FUNCTIONS = REPO / "shell" / "aws-elevate.sh"
 NAMES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-         "AWS_CREDENTIAL_EXPIRATION", "AWS_ELEVATE_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"]
+         "AWS_CREDENTIAL_EXPIRATION", "AWS_ELEVATE_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE",
+         "AWS_DEFAULT_PROFILE"]
 ODD = "it's $HOME `id` \"q\" \\ ! \n second line ü"
 
 # Prints each variable as NAME=<state>:<value> with state x (exported), s (set, not exported) or - (unset), on
@@ -101,21 +102,27 @@ __dump; printf '\\0'
 
 
 @pytest.mark.parametrize("shell_name", ["bash", "zsh"])
-def test_a_second_elevate_keeps_the_first_record(sandbox, static_profile, shell_name, request):
+def test_a_second_elevate_nests_and_unelevate_pops_one_level(sandbox, static_profile, shell_name, request):
     shell = request.getfixturevalue(shell_name)
     sandbox.write_config("[profile admin-chain]\nregion = eu-west-3\n[profile other]\nregion = ap-south-1\n")
     sandbox.write_credentials("[admin-chain]\naws_access_key_id = AKIDELEVATED\naws_secret_access_key = s\n"
                               "[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = t\n")
     result = run_script(sandbox, shell, SETUP + """
 __dump; printf '\\0'
-elevate admin-chain && elevate other || exit 9
+elevate admin-chain || exit 9
+__dump; printf '\\0'
+elevate other || exit 8
+__dump; printf '\\0'
+unelevate
 __dump; printf '\\0'
 unelevate
 __dump; printf '\\0'
 """)
     assert result.returncode == 0, result
-    before, elevated, after = records(result.stdout)
-    assert elevated["AWS_ACCESS_KEY_ID"] == "x:AKIDOTHER" and elevated["AWS_ELEVATE_PROFILE"] == "x:other"
+    before, first, second, popped, after = records(result.stdout)
+    assert second["AWS_ACCESS_KEY_ID"] == "x:AKIDOTHER" and second["AWS_ELEVATE_PROFILE"] == "x:other"
+    assert first["AWS_ACCESS_KEY_ID"] == "x:AKIDELEVATED"
+    assert popped == first
     assert after == before
 
 
@@ -138,7 +145,7 @@ unelevate; echo "unelevate=$?" >&2
 def test_elevate_without_a_profile_is_a_usage_error(sandbox, shell_name, request):
     shell = request.getfixturevalue(shell_name)
     result = run_script(sandbox, shell, 'elevate; echo "status=$?" >&2')
-    assert "usage: elevate PROFILE" in result.err and "status=64" in result.err
+    assert "usage: elevate [--switch] PROFILE" in result.err and "status=64" in result.err
 
 
 def environment_of_child(path) -> dict[str, str]:
@@ -291,12 +298,15 @@ elevate other || exit 8
 __dump; printf '\\0'
 unelevate || exit 7
 __dump; printf '\\0'
+unelevate || exit 6
+__dump; printf '\\0'
 __leftovers
-unelevate || echo "second-unelevate=$?" >&2
+unelevate || echo "third-unelevate=$?" >&2
 echo done >&2
 """, options=options)
     assert result.returncode == 0, result
-    before, elevated, after_failure, other, after = records(result.stdout)
+    before, elevated, after_failure, other, popped, after = records(result.stdout)
+    assert popped == elevated
     assert elevated["AWS_ACCESS_KEY_ID"] == "x:AKIDELEVATED" and elevated["AWS_SECRET_ACCESS_KEY"] == "x:el'ev$ated"
     assert elevated["AWS_REGION"] == "x:eu-west-3" and elevated["AWS_SECURITY_TOKEN"] == "-:"
     assert elevated["AWS_SESSION_TOKEN"] == "-:"
@@ -304,7 +314,7 @@ echo done >&2
     assert other["AWS_ACCESS_KEY_ID"] == "x:AKIDOTHER" and other["AWS_ELEVATE_PROFILE"] == "x:other"
     assert after == before
     lines = [line for line in result.err.splitlines() if not line.startswith("aws-elevate: profile 'no-such-profile'")]
-    assert lines == ["failed=2", "unelevate: this shell is not elevated", "second-unelevate=1", "done"], result
+    assert lines == ["failed=2", "unelevate: this shell is not elevated", "third-unelevate=1", "done"], result
 
 
 @pytest.mark.parametrize("shell_name", ["bash", "zsh"])

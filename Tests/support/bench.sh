@@ -57,6 +57,10 @@ verdict = "met" if above <= target else "MISSED"
 print(f"\naws-elevate median is {above:.2f} ms above the static hello-world (target: at most {target:g} ms): {verdict}")
 PY
 
+# The shell functions' per-prompt cost when no refresh is due (docs/benchmarks.md, "Shell hook").
+echo
+bash "$repo_root/Tests/support/bench_shell_hook.sh" "$elevate" "$out"
+
 # ---------------------------------------------------------------------------------------------------------------------
 # The session cache (docs/benchmarks.md, "Session cache"): a warm 2-hop chain (user keys → role A → role B in a local
 # moto) served by aws-elevate from the file backend, from the keyring backend (gnome-keyring in a private D-Bus

@@ -19,6 +19,8 @@ requirements=$repo_root/Tests/support/requirements.txt
 #                                 tests: a headless Secret Service inside dbus-run-session; secret-tool; fake
 #                                 services that hang or fail (keyring_hung_service.py: D-Bus with a GLib main loop)
 #   zsh                           tests: eval of `aws-elevate env --shell zsh` in a real zsh
+#   tmux                          tests: interactive bash and zsh driven with send-keys and capture-pane (prompt
+#                                 hooks, refresh, completion: test_shell_interactive.py)
 #   faketime                      tests: moves the binary's clock (libfaketime, LD_PRELOAD) to make a cached
 #                                 session due for refresh (test_cache_static_stability.py)
 #   hyperfine                     make bench
@@ -27,7 +29,7 @@ requirements=$repo_root/Tests/support/requirements.txt
 apt_packages=(
     pkg-config libssl-dev libcurl4-openssl-dev libxml2-dev libsecret-1-dev
     gnome-keyring libsecret-tools dbus python3-dbus python3-gi
-    zsh faketime hyperfine git
+    zsh tmux faketime hyperfine git
     python3 python3-venv
 )
 

@@ -118,6 +118,7 @@ public struct AssumeRoleElevation: ElevationPlugin {
             guard Self.isTokenCode(given) else { throw .invalidTokenCode(hop: hop, roleArn: roleArn, fromOption: true) }
             return given
         }
+        guard context.mayPrompt else { throw .promptRefusedForMFA(hop: hop, roleArn: roleArn, serial: serial) }
         guard let typed = system.readCode("aws-elevate: MFA code for \(singleLine(serial)): ") else {
             throw .noTerminalForMFA(hop: hop, roleArn: roleArn, serial: serial)
         }

@@ -8,6 +8,8 @@ public enum AssumeRoleError: ElevateFailure, Equatable {
     case invalidSetting(hop: Int, profile: String, key: String, value: String, expected: String)
     /// The profile names an MFA device, no code was given, and there is no terminal to ask on.
     case noTerminalForMFA(hop: Int, roleArn: String, serial: String)
+    /// The profile names an MFA device, no code was given, and the run may not ask (`--no-prompt`).
+    case promptRefusedForMFA(hop: Int, roleArn: String, serial: String)
     /// The MFA code (from `--token-code` when `fromOption`, else typed at the prompt) is not six digits.
     case invalidTokenCode(hop: Int, roleArn: String, fromOption: Bool)
     /// STS (or the way to it) failed.
@@ -16,7 +18,7 @@ public enum AssumeRoleError: ElevateFailure, Equatable {
     public var category: FailureCategory {
         switch self {
         case .invalidSetting, .invalidTokenCode: .configuration
-        case .noTerminalForMFA: .credentials
+        case .noTerminalForMFA, .promptRefusedForMFA: .credentials
         case .sts(_, _, let error): error.category
         }
     }
@@ -34,6 +36,9 @@ public enum AssumeRoleError: ElevateFailure, Equatable {
         case .noTerminalForMFA(let hop, let roleArn, let serial):
             "hop \(hop) (\(singleLine(roleArn))): mfa_serial \(quoted(serial)) needs an MFA code, none was given "
                 + "and there is no terminal to ask for one"
+        case .promptRefusedForMFA(let hop, let roleArn, let serial):
+            "hop \(hop) (\(singleLine(roleArn))): mfa_serial \(quoted(serial)) needs an MFA code and --no-prompt "
+                + "forbids asking for one"
         case .invalidTokenCode(let hop, let roleArn, let fromOption):
             "hop \(hop) (\(singleLine(roleArn))): the MFA code \(fromOption ? "given with --token-code " : "")"
                 + "is not six digits"
@@ -49,6 +54,8 @@ public enum AssumeRoleError: ElevateFailure, Equatable {
         case .noTerminalForMFA:
             "pass the current code with --token-code CODE (aws-elevate credential-process --profile NAME "
                 + "--token-code CODE), or run where /dev/tty is available"
+        case .promptRefusedForMFA:
+            "run it again where it may ask (in the shell: elevate --switch PROFILE), or pass --token-code CODE"
         case .invalidTokenCode:
             "give the six-digit code your MFA device shows now"
         case .sts(_, _, let error):

@@ -118,6 +118,28 @@ struct AssumeRoleElevationTests {
                 .tokenCode == nil)
     }
 
+    @Test("with prompting refused (--no-prompt) an MFA hop fails without touching the terminal")
+    func mfaPromptRefused() throws {
+        let terminal = FakeTerminal(answer: "123456")
+        let plugin = AssumeRoleElevation(transport: RecordingTransport(body: ""), system: terminal.system())
+        let settings = try AssumeRoleSettings(
+            profile: profile(["mfa_serial": "arn:aws:iam::123456789012:mfa/alice"]), hop: 2)
+        var refusing = context()
+        refusing.mayPrompt = false
+        #expect(
+            throws: AssumeRoleError.promptRefusedForMFA(
+                hop: 2, roleArn: "arn:aws:iam::123456789012:role/B", serial: "arn:aws:iam::123456789012:mfa/alice"
+            )
+        ) { try plugin.makeRequest(settings, input: userKeys, hop: 2, context: refusing) }
+        #expect(terminal.prompts.withLock { $0 }.isEmpty)
+        let error = AssumeRoleError.promptRefusedForMFA(hop: 2, roleArn: "r", serial: "s")
+        #expect(error.problem.contains("--no-prompt") && error.remedy.contains("elevate --switch"))
+        #expect(!error.isDenial)
+        // A given code is still used.
+        refusing.tokenCode = "864209"
+        #expect(try plugin.makeRequest(settings, input: userKeys, hop: 2, context: refusing).tokenCode == "864209")
+    }
+
     @Test("no code and no terminal fails at once, naming --token-code")
     func mfaNoTerminal() throws {
         let plugin = AssumeRoleElevation(
