@@ -147,7 +147,7 @@ let package = Package(
             name: "ElevateCommands",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ProcessSource",
-                "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache",
+                "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ElevateCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -15,6 +15,7 @@ public struct AWSElevate: AsyncParsableCommand {
         version: version,
         subcommands: [
             CredentialProcessCommand.self, EnvCommand.self, WhoamiCommand.self, PluginsCommand.self, CacheCommand.self,
+            ExecCommand.self,
         ]
     )
 
