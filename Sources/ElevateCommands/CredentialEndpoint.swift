@@ -5,7 +5,7 @@ import Glibc
 /// The listening socket of `exec --server` and its connections: non-blocking, on 127.0.0.1 only, each connection
 /// with a deadline, so that no client can hold the endpoint.
 final class CredentialEndpoint {
-    /// The most connections open at once; more are closed at once.
+    /// The most connections open at once; a new one beyond it closes the oldest.
     static let maximumConnections = 16
     /// How long a connection may take to send its request, in milliseconds.
     static let requestTimeout: Int64 = 5_000
@@ -74,10 +74,8 @@ final class CredentialEndpoint {
             // accept4 is not in the Glibc module; the child was already spawned, so close-on-exec is for tidiness.
             _ = fcntl(socket, F_SETFD, FD_CLOEXEC)
             _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK)
-            if connections.count >= Self.maximumConnections {
-                Glibc.close(socket)
-                continue
-            }
+            // Full: the oldest goes, so that idle connections cannot lock out an SDK that sends its request at once.
+            if connections.count >= Self.maximumConnections { drop(0) }
             connections.append(Connection(socket: socket, deadline: now + Self.requestTimeout))
         }
     }

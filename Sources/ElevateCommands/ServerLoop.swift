@@ -42,11 +42,12 @@ struct ServerLoop {
             for event in relay.drain() where event.signal != SIGCHLD && !event.fromKernel {
                 kill(child, event.signal)
             }
-            if descriptors[1].revents != 0 { endpoint.acceptPending(now: monotonicMilliseconds()) }
-            // Connections accepted just now are not in `descriptors`; they are polled on the next turn.
+            // From the last to the first, so that closing one keeps the indices of those still to come; before
+            // accepting, which may close the oldest.
             for index in (0..<(descriptors.count - 2)).reversed() where descriptors[index + 2].revents != 0 {
                 await handle(index)
             }
+            if descriptors[1].revents != 0 { endpoint.acceptPending(now: monotonicMilliseconds()) }
         }
     }
 
