@@ -382,3 +382,47 @@ def test_server_warns_about_a_default_profile_with_its_own_keys(sandbox, moto, c
     result = run_exec(sandbox, "--server", "--profile", "app-chain", "--", "true", env=moto_env(moto))
     assert result.returncode == 0, result
     assert result.err.count("\n") == 1 and "'default' profile sets 'aws_access_key_id'" in result.err, result
+
+
+COUNT_INTERRUPTS = """
+import signal, sys, time
+count = 0
+def interrupted(*_):
+    global count
+    count += 1
+signal.signal(signal.SIGINT, interrupted)
+print("ready", flush=True)
+deadline = time.monotonic() + 3
+while time.monotonic() < deadline:
+    time.sleep(0.1)
+sys.exit(count)
+"""
+
+
+def test_server_does_not_send_a_terminals_interrupt_twice(sandbox, moto, chain):
+    """^C on a terminal reaches the whole foreground process group, the command included: relaying it as well would
+    make a program that aborts at once on a second interrupt (Terraform) do so."""
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+
+    def take_terminal():
+        os.setsid()
+        import fcntl
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    argv = [str(sandbox.binary), "exec", "--server", "--profile", "app-chain", "--", PYTHON, "-c", COUNT_INTERRUPTS]
+    process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, preexec_fn=take_terminal,
+                               env=sandbox.environment(moto_env(moto)), cwd=sandbox.root)
+    os.close(slave)
+    try:
+        output = b""
+        while b"ready" not in output:
+            output += os.read(master, 1024)
+        os.write(master, b"\x03")
+        assert process.wait(timeout=30) == 1, output
+    finally:
+        process.kill()
+        process.wait()
+        os.close(master)
