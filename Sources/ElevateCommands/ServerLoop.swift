@@ -21,6 +21,7 @@ struct ServerLoop {
 
     /// Runs until the child exits; returns its wait status.
     func run() async -> Int32 {
+        relay.relay(to: child)
         while true {
             if let status = reaped() { return status }
             let now = monotonicMilliseconds()
@@ -39,7 +40,8 @@ struct ServerLoop {
             // Wake at the nearest deadline, and at least every second to look at the child even if a byte was lost.
             let nearest = endpoint.connections.map(\.deadline).min().map { max(0, $0 - now) } ?? 1000
             _ = poll(&descriptors, nfds_t(descriptors.count), Int32(min(nearest, 1000)))
-            for event in relay.drain() where event.signal != SIGCHLD && !event.fromKernel {
+            // The handler relays what arrives once the child runs; these came before.
+            for event in relay.drain() where event.signal != SIGCHLD && !event.fromKernel && !event.relayed {
                 kill(child, event.signal)
             }
             // From the last to the first, so that closing one keeps the indices of those still to come; before
@@ -52,11 +54,15 @@ struct ServerLoop {
     }
 
     private func reaped() -> Int32? {
+        // Look without reaping first: the id stays the child's until the relay has stopped.
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(child), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else {
+            return errno == ECHILD ? 0 : nil
+        }
+        guard info._sifields._sigchld.si_pid == child else { return nil }
+        relay.relay(to: 0)
         var status: Int32 = 0
-        let result = waitpid(child, &status, WNOHANG)
-        if result == child { return status }
-        if result < 0 && errno == ECHILD { return 0 }
-        return nil
+        return waitpid(child, &status, 0) == child ? status : 0
     }
 
     private func handle(_ index: Int) async {

@@ -290,8 +290,8 @@ print(json.dumps({"arn": arn, "flood": flood_answer.decode("latin-1"), "junk": j
 
 def test_server_relays_a_termination_signal_and_passes_on_the_exit_status(sandbox, moto, chain):
     script = """
-import signal, sys, time
-signal.signal(signal.SIGTERM, lambda *_: (print("got TERM", flush=True), sys.exit(42)))
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: (os.write(1, b"got TERM\\n"), os._exit(42)))
 print("ready", flush=True)
 time.sleep(60)
 """
@@ -301,8 +301,8 @@ time.sleep(60)
     try:
         assert process.stdout.readline() == b"ready\n"
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 42
-        assert process.stdout.read() == b"got TERM\n"
+        status = process.wait(timeout=30)
+        assert (status, process.stdout.read()) == (42, b"got TERM\n"), process.stderr.read()
     finally:
         process.kill()
         process.wait()
@@ -426,3 +426,46 @@ def test_server_does_not_send_a_terminals_interrupt_twice(sandbox, moto, chain):
         process.kill()
         process.wait()
         os.close(master)
+
+
+SLOW_SOURCE = """#!/bin/sh
+# The first call answers at once (the check before the command starts); later ones take 8 seconds.
+if [ -e "$0.called" ]; then sleep 8; fi
+touch "$0.called"
+printf '{"Version": 1, "AccessKeyId": "ASIASLOW", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "%s"}\\n' \\
+    "$(date -u -d '+5 min' +%Y-%m-%dT%H:%M:%SZ)"
+"""
+
+WAIT_FOR_TERM_DURING_A_FETCH = """
+import os, signal, threading, time, urllib.request
+signal.signal(signal.SIGTERM, lambda *_: (os.write(1, b"got TERM\\n"), os._exit(42)))
+request = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+                                 headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+threading.Thread(target=lambda: urllib.request.urlopen(request, timeout=30), daemon=True).start()
+time.sleep(1)
+os.write(1, b"ready\\n")
+time.sleep(60)
+"""
+
+
+def test_server_relays_a_signal_while_a_refresh_is_in_flight(sandbox):
+    source = sandbox.root / "slow-source"
+    source.write_text(SLOW_SOURCE)
+    source.chmod(0o755)
+    sandbox.write_config(f"[profile slow]\ncredential_process = {source}\n")
+    argv = [str(sandbox.binary), "exec", "--server", "--profile", "slow", "--", PYTHON, "-c",
+            WAIT_FOR_TERM_DURING_A_FETCH]
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=sandbox.environment({"AWS_ELEVATE_CACHE": "none"}), cwd=sandbox.root)
+    try:
+        assert process.stdout.readline() == b"ready\n", process.stderr.read()
+        sent = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.stdout.readline() == b"got TERM\n"
+        assert time.monotonic() - sent < 4, "relayed only after the refresh"
+        assert process.wait(timeout=30) == 42
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
+        process.stderr.close()
