@@ -95,10 +95,13 @@ final class CredentialEndpoint {
 
     /// Sends `bytes` (as much as the socket takes now: responses are small) and closes connection `index`.
     func answer(_ index: Int, _ bytes: [UInt8]) {
-        _ = bytes.withUnsafeBytes {
-            send(connections[index].socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-        }
-        drop(index)
+        sendAndClose(detach(index), bytes)
+    }
+
+    /// Takes connection `index` out of the endpoint's care, open: its request is complete and its answer comes
+    /// later (``sendAndClose(_:_:)``).
+    func detach(_ index: Int) -> Int32 {
+        connections.remove(at: index).socket
     }
 
     func drop(_ index: Int) {
@@ -111,6 +114,12 @@ final class CredentialEndpoint {
         while !connections.isEmpty { drop(connections.count - 1) }
         Glibc.close(listener)
     }
+}
+
+/// Sends `bytes` on `socket` (as much as it takes now: responses are small) and closes it.
+func sendAndClose(_ socket: Int32, _ bytes: [UInt8]) {
+    _ = bytes.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+    Glibc.close(socket)
 }
 
 /// Milliseconds on the monotonic clock.

@@ -124,8 +124,8 @@ struct ExecCommand: AsyncParsableCommand {
             Self.refuse(refusal)
         }
         // Later fetches never reuse the MFA code: it was spent on the first one, and the cache holds its session.
-        var later = pipeline
-        later.tokenCode = nil
+        let later = Pipeline(
+            registry: pipeline.registry, environment: pipeline.environment, logger: pipeline.logger, tokenCode: nil)
         let loop = ServerLoop(
             endpoint: endpoint, relay: relay, child: pid, token: token, path: Array(Self.path.utf8), profile: profile,
             fetch: { try await later.credentials(for: plan) })

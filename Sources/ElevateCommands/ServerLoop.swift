@@ -7,21 +7,48 @@ import Foundation
 import Glibc
 #endif
 import ElevateCore
+import Synchronization
 
 /// The event loop of `exec --server`: answers the endpoint, relays signals to the child, and ends when the child
-/// has exited. One thread, `poll` over the signal pipe, the listener and the open connections.
-struct ServerLoop {
-    var endpoint: CredentialEndpoint
-    var relay: SignalRelay
-    var child: pid_t
-    var token: [UInt8]
-    var path: [UInt8]
-    var profile: String
-    var fetch: () async throws -> Credentials
+/// has exited. One thread polls the signal pipe, the listener, the open connections and the refresh in flight;
+/// a refresh runs as its own task, so that a slow chain (STS retries, a slow `credential_process`) neither holds the
+/// other connections nor keeps aws-elevate alive after the command has exited.
+final class ServerLoop {
+    private let endpoint: CredentialEndpoint
+    private let relay: SignalRelay
+    private let child: pid_t
+    private let token: [UInt8]
+    private let path: [UInt8]
+    private let profile: String
+    private let fetch: @Sendable () async throws -> Credentials
 
-    /// Runs until the child exits; returns its wait status.
+    /// Authorised connections waiting for the refresh in flight; all get its answer.
+    private var waiting: [Int32] = []
+    private var inFlight = false
+    private let finished = Refresh()
+    /// The most connections that may wait for one refresh; more get a 503 at once.
+    static let maximumWaiting = 16
+
+    init(
+        endpoint: CredentialEndpoint, relay: SignalRelay, child: pid_t, token: [UInt8], path: [UInt8],
+        profile: String, fetch: @escaping @Sendable () async throws -> Credentials
+    ) {
+        self.endpoint = endpoint
+        self.relay = relay
+        self.child = child
+        self.token = token
+        self.path = path
+        self.profile = profile
+        self.fetch = fetch
+    }
+
+    /// Runs until the child exits; returns its wait status. Connections still open are closed.
     func run() async -> Int32 {
         relay.relay(to: child)
+        defer {
+            for socket in waiting { close(socket) }
+            finished.close()
+        }
         while true {
             if let status = reaped() { return status }
             let now = monotonicMilliseconds()
@@ -34,8 +61,10 @@ struct ServerLoop {
             }
             var descriptors = [
                 pollfd(fd: relay.readEnd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: finished.readEnd, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: endpoint.listener, events: Int16(POLLIN), revents: 0),
             ]
+            let fixed = descriptors.count
             descriptors += endpoint.connections.map { pollfd(fd: $0.socket, events: Int16(POLLIN), revents: 0) }
             // Wake at the nearest deadline, and at least every second to look at the child even if a byte was lost.
             let nearest = endpoint.connections.map(\.deadline).min().map { max(0, $0 - now) } ?? 1000
@@ -44,12 +73,13 @@ struct ServerLoop {
             for event in relay.drain() where event.signal != SIGCHLD && !event.fromKernel && !event.relayed {
                 kill(child, event.signal)
             }
+            if descriptors[1].revents != 0, let result = finished.take() { answerWaiting(with: result) }
             // From the last to the first, so that closing one keeps the indices of those still to come; before
             // accepting, which may close the oldest.
-            for index in (0..<(descriptors.count - 2)).reversed() where descriptors[index + 2].revents != 0 {
-                await handle(index)
+            for index in (0..<(descriptors.count - fixed)).reversed() where descriptors[index + fixed].revents != 0 {
+                handle(index)
             }
-            if descriptors[1].revents != 0 { endpoint.acceptPending(now: monotonicMilliseconds()) }
+            if descriptors[2].revents != 0 { endpoint.acceptPending(now: monotonicMilliseconds()) }
         }
     }
 
@@ -65,7 +95,7 @@ struct ServerLoop {
         return waitpid(child, &status, 0) == child ? status : 0
     }
 
-    private func handle(_ index: Int) async {
+    private func handle(_ index: Int) {
         guard endpoint.receive(index) else {
             endpoint.drop(index)
             return
@@ -87,7 +117,12 @@ struct ServerLoop {
             case .refuse(let status, let reason):
                 endpoint.answer(index, refusal(status, reason))
             case .serve:
-                endpoint.answer(index, await serve())
+                guard waiting.count < Self.maximumWaiting else {
+                    endpoint.answer(index, refusal(503, "too many requests waiting"))
+                    return
+                }
+                waiting.append(endpoint.detach(index))
+                startRefresh()
             }
         }
     }
@@ -98,9 +133,31 @@ struct ServerLoop {
             body: EndpointProtocol.errorBody(code: EndpointProtocol.reasonPhrase(status), message: reason))
     }
 
-    private func serve() async -> [UInt8] {
+    /// Starts a refresh unless one is in flight (every waiting connection gets the answer of the next to finish).
+    private func startRefresh() {
+        guard !inFlight else { return }
+        inFlight = true
+        let fetch = self.fetch
+        let finished = self.finished
+        Task.detached {
+            do {
+                finished.put(.success(try await fetch()))
+            } catch {
+                finished.put(.failure(error))
+            }
+        }
+    }
+
+    private func answerWaiting(with result: Result<Credentials, any Error>) {
+        inFlight = false
+        let response = render(result)
+        for socket in waiting { sendAndClose(socket, response) }
+        waiting.removeAll()
+    }
+
+    private func render(_ result: Result<Credentials, any Error>) -> [UInt8] {
         do {
-            let credentials = try await fetch()
+            let credentials = try result.get()
             guard let token = credentials.sessionToken, let expiration = credentials.expiration else {
                 throw ExecError.notTemporary
             }
@@ -117,5 +174,46 @@ struct ServerLoop {
                     code: "CredentialsUnavailable",
                     message: "aws-elevate could not obtain credentials for the profile; see its standard error"))
         }
+    }
+}
+
+/// The result of the refresh in flight, handed from its task to the loop: stored under a lock, then announced by a
+/// byte on a pipe that the loop polls.
+final class Refresh: Sendable {
+    private let result = Mutex<Result<Credentials, any Error>?>(nil)
+    let readEnd: Int32
+    private let writeEnd: Int32
+
+    init() {
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == 0 {
+            for end in ends {
+                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+                _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            }
+        }
+        readEnd = ends[0]
+        writeEnd = ends[1]
+    }
+
+    func put(_ value: Result<Credentials, any Error>) {
+        result.withLock { $0 = value }
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+    }
+
+    /// The finished result, once; drains the pipe.
+    func take() -> Result<Credentials, any Error>? {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        while read(readEnd, &buffer, buffer.count) > 0 {}
+        return result.withLock { value in
+            defer { value = nil }
+            return value
+        }
+    }
+
+    func close() {
+        // The write end stays open: a refresh still running after the child exited may still write to it.
+        Glibc.close(readEnd)
     }
 }

@@ -469,3 +469,39 @@ def test_server_relays_a_signal_while_a_refresh_is_in_flight(sandbox):
         process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+PROBE_DURING_A_FETCH = """
+import http.client, os, re, threading, time, urllib.request
+uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+request = urllib.request.Request(uri, headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+threading.Thread(target=lambda: urllib.request.urlopen(request, timeout=30), daemon=True).start()
+time.sleep(1)
+host, port, path = re.fullmatch(r"http://(127\\.0\\.0\\.1):(\\d+)(/.*)", uri).groups()
+started = time.monotonic()
+connection = http.client.HTTPConnection(host, int(port), timeout=10)
+connection.request("GET", path, headers={"Authorization": "wrong"})
+status = connection.getresponse().status
+os.write(1, f"{status} {time.monotonic() - started:.1f}\\n".encode())
+"""
+
+
+def test_a_slow_refresh_neither_holds_other_requests_nor_outlives_the_command(sandbox):
+    source = sandbox.root / "slow-source"
+    source.write_text(SLOW_SOURCE)
+    source.chmod(0o755)
+    sandbox.write_config(f"[profile slow]\ncredential_process = {source}\n")
+    argv = [str(sandbox.binary), "exec", "--server", "--profile", "slow", "--", PYTHON, "-c", PROBE_DURING_A_FETCH]
+    started = time.monotonic()
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               env=sandbox.environment({"AWS_ELEVATE_CACHE": "none"}), cwd=sandbox.root)
+    try:
+        status, seconds = process.stdout.readline().split()
+        assert status == b"403" and float(seconds) < 2
+        assert process.wait(timeout=30) == 0
+        # The command ran about a second; the refresh it left behind takes eight.
+        assert time.monotonic() - started < 6
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
