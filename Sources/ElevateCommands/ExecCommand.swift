@@ -128,7 +128,7 @@ struct ExecCommand: AsyncParsableCommand {
             registry: pipeline.registry, environment: pipeline.environment, logger: pipeline.logger, tokenCode: nil)
         let loop = ServerLoop(
             endpoint: endpoint, relay: relay, child: pid, token: token, path: Array(Self.path.utf8), profile: profile,
-            fetch: { try await later.credentials(for: plan) })
+            logger: pipeline.logger, fetch: { try await later.credentials(for: plan) })
         let status = await loop.run()
         endpoint.close()
         relay.restoreDefaults()

@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import ElevateCore
+import Logging
 import Synchronization
 
 /// The event loop of `exec --server`: answers the endpoint, relays signals to the child, and ends when the child
@@ -20,6 +21,7 @@ final class ServerLoop {
     private let token: [UInt8]
     private let path: [UInt8]
     private let profile: String
+    private let logger: Logger
     private let fetch: @Sendable () async throws -> Credentials
 
     /// Authorised connections waiting for the refresh in flight; all get its answer.
@@ -31,7 +33,7 @@ final class ServerLoop {
 
     init(
         endpoint: CredentialEndpoint, relay: SignalRelay, child: pid_t, token: [UInt8], path: [UInt8],
-        profile: String, fetch: @escaping @Sendable () async throws -> Credentials
+        profile: String, logger: Logger, fetch: @escaping @Sendable () async throws -> Credentials
     ) {
         self.endpoint = endpoint
         self.relay = relay
@@ -39,6 +41,7 @@ final class ServerLoop {
         self.token = token
         self.path = path
         self.profile = profile
+        self.logger = logger
         self.fetch = fetch
     }
 
@@ -128,7 +131,8 @@ final class ServerLoop {
     }
 
     private func refusal(_ status: Int, _ reason: String) -> [UInt8] {
-        EndpointProtocol.response(
+        logger.debug("endpoint: \(status) \(reason)")
+        return EndpointProtocol.response(
             status: status,
             body: EndpointProtocol.errorBody(code: EndpointProtocol.reasonPhrase(status), message: reason))
     }
@@ -161,6 +165,8 @@ final class ServerLoop {
             guard let token = credentials.sessionToken, let expiration = credentials.expiration else {
                 throw ExecError.notTemporary
             }
+            logger.debug(
+                "endpoint: 200 to \(waiting.count) request(s), session expires \(Timestamp.format(expiration))")
             return EndpointProtocol.response(
                 status: 200, body: EndpointProtocol.credentialsBody(credentials, token: token, expiration: expiration))
         } catch {

@@ -505,3 +505,14 @@ def test_a_slow_refresh_neither_holds_other_requests_nor_outlives_the_command(sa
         process.kill()
         process.wait()
         process.stdout.close()
+
+
+def test_server_debug_lines_name_each_answer_and_no_secret(sandbox, moto, chain):
+    result = run_exec(sandbox, "--server", "--debug", "--profile", "app-chain", "--", PYTHON, "-c", PROBE,
+                      env=moto_env(moto))
+    assert result.returncode == 0, result
+    report = json.loads(result.stdout)
+    document = report["answers"]["right"][1]
+    assert "endpoint: 200 to 1 request(s)" in result.err and "endpoint: 403 host not allowed" in result.err, result
+    for secret in (document["SecretAccessKey"], document["Token"], report["token"]):
+        assert secret not in result.err
