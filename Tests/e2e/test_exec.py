@@ -283,7 +283,9 @@ print(json.dumps({"arn": arn, "flood": flood_answer.decode("latin-1"), "junk": j
     assert result.returncode == 0, result
     report = json.loads(result.stdout)
     assert report["arn"] == chain.session_arn(1)
-    assert report["flood"].startswith("HTTP/1.1 431") or "Reset" in report["flood"], report
+    # The answer, or a reset: the endpoint closes with the rest of the flood unread.
+    assert report["flood"].startswith("HTTP/1.1 431") or any(
+        word in report["flood"] for word in ("ConnectionReset", "BrokenPipe")), report
     assert report["junk"].startswith("HTTP/1.1 400"), report
     assert time.monotonic() - started < 60
 
