@@ -49,8 +49,9 @@ final class ServerLoop {
     func run() async -> Int32 {
         relay.relay(to: child)
         defer {
+            // The refresh pipe stays open: a refresh still running would die of SIGPIPE writing to a closed one,
+            // and take this process with it before it exits as the command did.
             for socket in waiting { close(socket) }
-            finished.close()
         }
         while true {
             if let status = reaped() { return status }
@@ -216,10 +217,5 @@ final class Refresh: Sendable {
             defer { value = nil }
             return value
         }
-    }
-
-    func close() {
-        // The write end stays open: a refresh still running after the child exited may still write to it.
-        Glibc.close(readEnd)
     }
 }
