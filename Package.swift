@@ -156,7 +156,8 @@ let package = Package(
             name: "ElevateCommands",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ProcessSource",
-                "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ShellFunctions",
+                "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ElevateCrypto",
+                "ShellFunctions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

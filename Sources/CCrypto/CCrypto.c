@@ -40,6 +40,7 @@ static __typeof__(EVP_DecryptUpdate) *p_decrypt_update;
 static __typeof__(EVP_EncryptFinal_ex) *p_encrypt_final;
 static __typeof__(EVP_DecryptFinal_ex) *p_decrypt_final;
 static __typeof__(RAND_bytes) *p_rand_bytes;
+static __typeof__(CRYPTO_memcmp) *p_memcmp;
 static __typeof__(ERR_get_error) *p_err_get_error;
 static __typeof__(ERR_error_string_n) *p_err_error_string_n;
 /* Optional: the direct implementations (see ccrypto_direct_available). */
@@ -97,6 +98,7 @@ static void load(void) {
     RESOLVE(p_encrypt_final, "EVP_EncryptFinal_ex");
     RESOLVE(p_decrypt_final, "EVP_DecryptFinal_ex");
     RESOLVE(p_rand_bytes, "RAND_bytes");
+    RESOLVE(p_memcmp, "CRYPTO_memcmp");
     RESOLVE(p_err_get_error, "ERR_get_error");
     RESOLVE(p_err_error_string_n, "ERR_error_string_n");
     /*
@@ -266,6 +268,10 @@ int ccrypto_decrypt_final(EVP_CIPHER_CTX *context, unsigned char *output, int *w
 
 int ccrypto_rand_bytes(unsigned char *buffer, int count) {
     return ready() ? p_rand_bytes(buffer, count) : 0;
+}
+
+int ccrypto_memcmp(const void *left, const void *right, size_t count) {
+    return ready() ? p_memcmp(left, right, count) : -1;
 }
 
 unsigned long ccrypto_err_get_error(void) {

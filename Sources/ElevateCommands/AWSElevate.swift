@@ -15,9 +15,7 @@ public struct AWSElevate: AsyncParsableCommand {
         version: version,
         subcommands: [
             CredentialProcessCommand.self, EnvCommand.self, WhoamiCommand.self, PluginsCommand.self, CacheCommand.self,
-            ProfilesCommand.self,
-            ShellInitCommand.self,
-            CompletionCommand.self,
+            ExecCommand.self, ProfilesCommand.self, ShellInitCommand.self, CompletionCommand.self,
         ]
     )
 

@@ -10,6 +10,7 @@
  */
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -70,6 +71,9 @@ int ccrypto_encrypt_final(EVP_CIPHER_CTX *_Nonnull context, unsigned char *_Nonn
 int ccrypto_decrypt_final(EVP_CIPHER_CTX *_Nonnull context, unsigned char *_Nonnull output, int *_Nonnull written);
 
 int ccrypto_rand_bytes(unsigned char *_Nonnull buffer, int count);
+
+/* CRYPTO_memcmp: 0 when the count bytes are equal, in a time that depends on count only; -1 when not loaded. */
+int ccrypto_memcmp(const void *_Nonnull left, const void *_Nonnull right, size_t count);
 
 /* 0 when the queue is empty or the library is not loaded. */
 unsigned long ccrypto_err_get_error(void);
