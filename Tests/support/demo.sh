@@ -166,8 +166,28 @@ call_sts_through_the_role_chain() {
     run "$elevate" whoami --profile app-chain
 }
 
+show_the_shell() {
+    stage "11. In a real bash: elevate to role B (with the prompt), the aws CLI as B, unelevate, exec --server"
+    note "(~/.bashrc holds: eval \"\$(aws-elevate shell-init bash)\" and PS1='\$(aws_elevate_prompt)'\"\$PS1\")"
+    # Each line is printed as typed, then run by the same bash, so that elevate changes that shell.
+    AWS_DEFAULT_REGION=us-east-1 PATH=$(dirname "$elevate"):$venv/bin:$PATH bold=$bold plain=$plain bash --norc --noprofile -s <<'SHELL'
+set -euo pipefail
+typed() { printf '%sbash$ %s%s\n' "$bold" "$1" "$plain"; eval "$1"; }
+eval "$(aws-elevate shell-init bash)"
+typed 'aws sts get-caller-identity --query Arn --output text          # the instance role, from IMDS'
+typed 'elevate app-chain'
+typed 'echo "prompt: $(aws_elevate_prompt)\$ "'
+typed 'aws sts get-caller-identity --query Arn --output text          # role B, from the keys elevate set'
+typed 'unelevate'
+typed 'echo "prompt: $(aws_elevate_prompt)\$ "'
+typed 'aws sts get-caller-identity --query Arn --output text          # the instance role again'
+typed 'aws-elevate exec --server --profile app-chain -- sh -c '"'"'env | grep -c "^AWS_SECRET_ACCESS_KEY=" || true; aws sts get-caller-identity --query Arn --output text'"'"''
+SHELL
+    note "(in exec --server the child holds no keys (0 above): the AWS CLI polls a loopback endpoint with a token)"
+}
+
 show_the_session_cache() {
-    stage "11. The session cache: the next call is served without a network request, even with the peers stopped"
+    stage "12. The session cache: the next call is served without a network request, even with the peers stopped"
     "$python" "$moto_py" stop "$work/moto" >/dev/null
     kill "$imds_pid" 2>/dev/null || true
     wait "$imds_pid" 2>/dev/null || true
@@ -188,5 +208,6 @@ start_imds
 seed_role_chain
 write_role_chain_config
 call_sts_through_the_role_chain
+show_the_shell
 show_the_session_cache
 stage "Done: stopping moto_server and the IMDS emulator, removing $work"
