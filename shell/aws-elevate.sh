@@ -22,8 +22,8 @@
 # Refresh: before each command (zsh preexec; bash PROMPT_COMMAND, i.e. before each prompt), when the top level has
 # less than AWS_ELEVATE_SHELL_REFRESH minutes left (default 10; 0 turns it off), the top level is fetched again from
 # the level below it (usually a cache hit) with `--no-prompt`, so it never asks for an MFA code. When that fails the
-# current values stay, one warning is printed and that level is not refreshed again. No process is started when no
-# refresh is due. Saved levels are never touched.
+# current values stay and one warning is printed; the refresh is tried again each minute without more warnings.
+# No process is started when no refresh is due. Saved levels are never touched.
 #
 # Completion: `elevate <TAB>` completes profile names (`aws-elevate profiles`); the completion of the aws-elevate
 # command itself (`aws-elevate completion bash|zsh`) is loaded on its first use. zsh needs compinit, run before the
@@ -41,7 +41,7 @@
 #
 # Names: the functions elevate, unelevate and aws_elevate_prompt; everything else, functions and variables, starts
 # with __aws_elevate_. Per level N: __aws_elevate_sN_VAR / __aws_elevate_vN_VAR (the state below level N),
-# __aws_elevate_pN (profile), __aws_elevate_xN (expiry, seconds since 1970), __aws_elevate_wN (refresh given up),
+# __aws_elevate_pN (profile), __aws_elevate_xN (expiry, seconds since 1970), __aws_elevate_wN (refresh failure warned),
 # __aws_elevate_nN (next refresh check); __aws_elevate_depth is the number of levels.
 
 __aws_elevate_vars=(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
@@ -262,7 +262,6 @@ __aws_elevate_hook() {
     [[ $__aws_elevate_m == 0 || ($__aws_elevate_m == [1-9]* && $__aws_elevate_m != *[!0-9]* &&
         ${#__aws_elevate_m} -le 4) ]] || __aws_elevate_m=10
     [[ $__aws_elevate_m -gt 0 ]] || \builtin return $__aws_elevate_status
-    \builtin eval "[[ -z \${__aws_elevate_w$__aws_elevate_d-} ]]" || \builtin return $__aws_elevate_status
     \builtin eval "__aws_elevate_e=\${__aws_elevate_x$__aws_elevate_d-}"
     [[ $__aws_elevate_e == [1-9]* && $__aws_elevate_e != *[!0-9]* && ${#__aws_elevate_e} -le 12 ]] ||
         \builtin return $__aws_elevate_status
@@ -274,10 +273,17 @@ __aws_elevate_hook() {
     [[ $text == 0 || ($text == [1-9]* && $text != *[!0-9]* && ${#text} -le 12) ]] || text=0
     [[ $__aws_elevate_now -ge $text ]] || \builtin return $__aws_elevate_status
     \builtin eval "profile=\${__aws_elevate_p$__aws_elevate_d-}"
-    text=$(__aws_elevate_fetch "$__aws_elevate_d" "$profile" --no-prompt) || rc=$?
+    # Every try, failed or not, waits a minute for the next; only the first failure of a level speaks.
+    \builtin eval "__aws_elevate_n$__aws_elevate_d=\$((__aws_elevate_now + 60))"
+    if \builtin eval "[[ -z \${__aws_elevate_w$__aws_elevate_d-} ]]"; then
+        text=$(__aws_elevate_fetch "$__aws_elevate_d" "$profile" --no-prompt) || rc=$?
+    else
+        text=$(__aws_elevate_fetch "$__aws_elevate_d" "$profile" --no-prompt 2>/dev/null) || rc=$?
+    fi
     if [[ $rc -ne 0 ]]; then
+        \builtin eval "[[ -z \${__aws_elevate_w$__aws_elevate_d-} ]]" || \builtin return $__aws_elevate_status
         \builtin eval "__aws_elevate_w$__aws_elevate_d=1"
-        \builtin printf '%s\n' "aws-elevate: could not refresh '$profile' ($(((__aws_elevate_e - __aws_elevate_now) / 60))m left); keeping its credentials; renew with: elevate --switch $profile" >&2
+        \builtin printf '%s\n' "aws-elevate: could not refresh '$profile' ($(((__aws_elevate_e - __aws_elevate_now) / 60))m left); keeping its credentials and trying again each minute, quietly; renew now with: elevate --switch $profile" >&2
         \builtin return $__aws_elevate_status
     fi
     __aws_elevate_restore "$__aws_elevate_d"

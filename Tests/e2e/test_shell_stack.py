@@ -396,6 +396,9 @@ aws-elevate cache clear >/dev/null || exit 4
 __aws_elevate_x2=$((__now + 300)); __aws_elevate_hook; echo "status=$?" >&2
 __aws_elevate_hook; __aws_elevate_hook
 {SNAPSHOT}
+# A minute later it is tried again, quietly: the next try is scheduled a minute on.
+__aws_elevate_n2=1; __aws_elevate_hook
+[ "$__aws_elevate_n2" -gt "$__now" ] || exit 3
 """, env=env)
     assert result.returncode == 0, result
     lines = result.err.splitlines()
