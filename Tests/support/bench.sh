@@ -216,3 +216,7 @@ PY
 if [[ ${BENCH_CHAIN:-1} != 0 ]]; then
     AWS_ELEVATE_BIN=$elevate BENCH_DIR=$out bash "$repo_root/Tests/support/bench_chain.sh"
 fi
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The chart of the side-by-side latencies (docs/benchmarks.md shows the one of its latest run).
+"$venv/bin/python" "$repo_root/Tests/support/bench_chart.py" "$out" "$out/latency.png"
