@@ -5,6 +5,7 @@
 #   make demo    the real aws CLI getting credentials through aws-elevate from a local moto STS
 #   make bench   start-up time of aws-elevate against a static Swift hello-world and /bin/true
 #   make fuzz    libFuzzer targets of Tests/Fuzz: the committed corpus, then FUZZ_SECONDS (default 10) per target
+#   make version print the version (written once, in Sources/ElevateCommands/AWSElevate.swift)
 #   make clean   remove build outputs (.build); `make distclean` also removes .venv
 # Longer logic lives in Tests/support/*.sh and *.py.
 
@@ -14,11 +15,13 @@ SHELL := /bin/bash
 export VENV := $(CURDIR)/.venv
 RELEASE_FLAGS := -c release --static-swift-stdlib
 RELEASE_BIN := $(CURDIR)/.build/release/aws-elevate
+# The one place the version is written is AWSElevate.version; packaging reads it from there.
+VERSION := $(shell sed -n 's/^ *public static let version = "\(.*\)"$$/\1/p' Sources/ElevateCommands/AWSElevate.swift)
 FUZZ_SECONDS ?= 10
 # libFuzzer and AddressSanitizer over every Swift module, in a build folder of their own.
 FUZZ_FLAGS := --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 
-.PHONY: deps deps-apt deps-venv build build-release build-debug test unit-test fuzz e2e-test demo bench clean distclean
+.PHONY: deps deps-apt deps-venv build build-release build-debug version test unit-test fuzz e2e-test demo bench clean distclean
 
 deps: deps-apt deps-venv
 
@@ -30,7 +33,9 @@ deps-venv:
 
 build: build-release build-debug
 
+# The commit goes into the binary through Sources/CBuildInfo/commit.h (Tests/support/build_commit.sh).
 build-release: deps-apt
+	bash Tests/support/build_commit.sh Sources/CBuildInfo
 	swift build $(RELEASE_FLAGS) --product aws-elevate
 
 build-debug: deps-apt
@@ -40,6 +45,9 @@ test: deps build
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory e2e-test
+
+version:
+	@echo $(VERSION)
 
 unit-test:
 	swift test

@@ -34,6 +34,11 @@ let package = Package(
         // libsecret (Secret Service), loaded with dlopen on first use like libcurl.
         .target(name: "CSecret", dependencies: ["CLazyLibrary"], path: "Sources/CSecret"),
 
+        // The command line as the process entry received it, read without /proc.
+        .target(name: "CProcessEntry", path: "Sources/CProcessEntry"),
+        // The commit the binary was built from, written by the Makefile as commit.h before a release build.
+        .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
+
         // MARK: Core
 
         // Credentials, plugin protocols, the registry, plans and the failure protocol.
@@ -157,7 +162,7 @@ let package = Package(
             dependencies: [
                 "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ProcessSource",
                 "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ElevateCrypto",
-                "ShellFunctions",
+                "ShellFunctions", "CProcessEntry", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,7 +2,8 @@ import ArgumentParser
 
 /// The root command: `aws-elevate`.
 public struct AWSElevate: AsyncParsableCommand {
-    /// The version printed by `--version`.
+    /// The version printed by `--version`, with the commit. The one place it is written: the Makefile reads it from
+    /// this line (`make version`).
     public static let version = "0.1.0"
 
     public static let configuration = CommandConfiguration(
@@ -12,7 +13,7 @@ public struct AWSElevate: AsyncParsableCommand {
             Exit codes: 0 success; 1 credentials could not be obtained; 2 configuration error; \
             64 usage error.
             """,
-        version: version,
+        version: BuildInfo.versionLine(version: version, commit: BuildInfo.commit),
         subcommands: [
             CredentialProcessCommand.self, EnvCommand.self, WhoamiCommand.self, PluginsCommand.self, CacheCommand.self,
             ExecCommand.self, ProfilesCommand.self, ShellInitCommand.self, CompletionCommand.self,

@@ -83,13 +83,7 @@ struct ExecCommand: AsyncParsableCommand {
     /// The command line after `--` as the bytes this process was given (a `String` would repair bytes that are
     /// not UTF-8); the parsed words when the raw ones cannot be matched.
     static func commandBytes(parsed: [String]) -> [[UInt8]] {
-        let raw = (0..<Int(CommandLine.argc)).map { index -> [UInt8] in
-            guard let pointer = CommandLine.unsafeArgv[index] else { return [] }
-            return Array(
-                UnsafeBufferPointer(
-                    start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self),
-                    count: strlen(pointer)))
-        }
+        let raw = ProcessArguments.bytes
         if let terminator = raw.dropFirst().firstIndex(of: Array("--".utf8)) {
             let words = Array(raw[(terminator + 1)...])
             if words.count == parsed.count { return words }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import Dispatch
+import ElevateCore
 
 /// The entry point: `credential-process` in the exact forms SDKs use skips swift-argument-parser.
 ///
@@ -24,9 +25,21 @@ public enum Entry {
         dispatchMain()
     }
 
-    public static func main(_ arguments: [String] = CommandLine.arguments) async {
+    /// Runs the command `arguments` (`argv[0]` first) name; by default the arguments the process entry received.
+    /// Without arguments (not even `argv[0]`) nothing was asked for that could be known: one line on stderr and
+    /// exit 64, never the help text with exit 0.
+    public static func main(_ given: [String]? = nil) async {
+        let arguments = given ?? ProcessArguments.strings
+        guard !arguments.isEmpty else {
+            writeAll(
+                fd: 2,
+                Array(
+                    "aws-elevate: the command line arguments cannot be read — run it with a C library that passes them to the program (glibc)\n"
+                        .utf8))
+            exit(64)
+        }
         guard let request = FastPath.parse(Array(arguments.dropFirst())) else {
-            await AWSElevate.main()
+            await runParsed(Array(arguments.dropFirst()))
             return
         }
         do {
@@ -37,7 +50,38 @@ public enum Entry {
             exit(1)
         }
     }
+
+    /// `AWSElevate.main(arguments)` without its hop to the global executor: parsing is synchronous and the async
+    /// commands run on this thread (``RunsOnCallerThread``), so a run that never suspends never starts the thread
+    /// pool. Where /proc is not mounted that pool cannot run: libdispatch's pool monitor reads /proc/TID/stat
+    /// and crashes when it cannot open it.
+    static func runParsed(_ arguments: [String]) async {
+        do {
+            var command = try AWSElevate.parseAsRoot(arguments)
+            if var here = command as? any RunsOnCallerThread {
+                try await here.run()
+            } else if command is any AsyncParsableCommand {
+                await AWSElevate.main(arguments)
+            } else {
+                try command.run()
+            }
+        } catch {
+            AWSElevate.exit(withError: error)
+        }
+    }
 }
+
+/// The async commands, called through a protocol of this module so that `run()` keeps the caller's executor
+/// (swift-argument-parser's `AsyncParsableCommand.run()` is `@concurrent` for callers in this module).
+protocol RunsOnCallerThread {
+    mutating func run() async throws
+}
+
+extension AWSElevate: RunsOnCallerThread {}
+extension CredentialProcessCommand: RunsOnCallerThread {}
+extension EnvCommand: RunsOnCallerThread {}
+extension ExecCommand: RunsOnCallerThread {}
+extension WhoamiCommand: RunsOnCallerThread {}
 
 enum FastPath {
     struct Request: Equatable {

@@ -138,10 +138,10 @@ def test_env_prints_the_same_text_for_bash_zsh_and_no_shell(static_sandbox):
 # -- help, version, plugins --------------------------------------------------------------------------------------
 
 
-def test_version_prints_a_semantic_version(sandbox):
+def test_version_prints_a_semantic_version_and_the_commit(sandbox):
     result = sandbox.run("--version")
     assert result.returncode == EXIT_OK, result
-    assert re.fullmatch(rb"\d+\.\d+\.\d+\n", result.stdout), result
+    assert re.fullmatch(rb"aws-elevate \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)\n", result.stdout), result
     assert result.stderr == b""
 
 
