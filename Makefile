@@ -4,6 +4,8 @@
 #   make test    deps, build, swift test, then the end-to-end suite (pytest) against the release binary
 #   make demo    the real aws CLI getting credentials through aws-elevate from a local moto STS
 #   make bench   start-up time of aws-elevate against a static Swift hello-world and /bin/true
+#   make install the release binary, shell file, completions, man page and docs under $(DESTDIR)$(PREFIX)
+#                (PREFIX=/usr/local); `make uninstall` removes exactly what it installed
 #   make fuzz    libFuzzer targets of Tests/Fuzz: the committed corpus, then FUZZ_SECONDS (default 10) per target
 #   make version print the version (written once, in Sources/ElevateCommands/AWSElevate.swift)
 #   make clean   remove build outputs (.build); `make distclean` also removes .venv
@@ -22,6 +24,19 @@ FUZZ_SECONDS ?= 10
 FUZZ_FLAGS := --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 
 .PHONY: deps deps-apt deps-venv build build-release build-debug version test unit-test fuzz e2e-test demo bench clean distclean
+.PHONY: install uninstall manual-generator
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+# zsh reads $(PREFIX)/share/zsh/site-functions for local installs; Debian's own packages use vendor-completions.
+ZSH_COMPLETION_DIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+# The binary `make install` puts down. Naming one already built (INSTALL_BIN=path) skips the release build.
+INSTALL_BIN ?=
+# MANIFEST=no for a package's staging tree (make install DESTDIR=staging PREFIX=/usr MANIFEST=no).
+MANIFEST ?= yes
+# swift-argument-parser's manual generator, built by its GenerateManual plugin into the host build folder.
+GENERATE_MANUAL = $(shell swift build --show-bin-path)/generate-manual
+INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' ZSH_COMPLETION_DIR='$(ZSH_COMPLETION_DIR)' MANIFEST='$(MANIFEST)'
 
 deps: deps-apt deps-venv
 
@@ -65,6 +80,18 @@ demo: deps build-release
 
 bench: deps-apt build-release
 	AWS_ELEVATE_BIN=$(RELEASE_BIN) bash Tests/support/bench.sh
+
+# `--help` makes SwiftPM build the plugin's generate-manual tool without building the package in release mode
+# without the static stdlib (which would replace the release binary); install.sh runs it on the binary it installs.
+# Built once, so that `sudo make install INSTALL_BIN=...` after a build as yourself writes nothing into .build.
+manual-generator:
+	@test -x '$(GENERATE_MANUAL)' || swift package plugin generate-manual --help >/dev/null
+
+install: $(if $(INSTALL_BIN),,build-release) manual-generator
+	$(INSTALL_ENV) bash packaging/install.sh install '$(or $(INSTALL_BIN),$(RELEASE_BIN))' '$(GENERATE_MANUAL)'
+
+uninstall:
+	$(INSTALL_ENV) bash packaging/install.sh uninstall
 
 clean:
 	rm -rf .build .build-fuzz

@@ -24,12 +24,14 @@ requirements=$repo_root/Tests/support/requirements.txt
 #   faketime                      tests: moves the binary's clock (libfaketime, LD_PRELOAD) to make a cached
 #                                 session due for refresh (test_cache_static_stability.py)
 #   hyperfine                     make bench
+#   groff-base, man-db            tests: the installed man page is checked with groff -ww and rendered by man -l
+#                                 (test_install.py)
 #   git                           swift package resolution of the dependencies
 #   python3, python3-venv         the venv holding moto_server, the aws CLI, boto3 and pytest
 apt_packages=(
     pkg-config libssl-dev libcurl4-openssl-dev libxml2-dev libsecret-1-dev
     gnome-keyring libsecret-tools dbus python3-dbus python3-gi
-    zsh tmux faketime hyperfine git
+    zsh tmux faketime hyperfine git groff-base man-db
     python3 python3-venv
 )
 
