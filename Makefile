@@ -34,7 +34,7 @@ ZSH_COMPLETION_DIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-c
 INSTALL_BIN ?=
 # MANIFEST=no for a package's staging tree (make install DESTDIR=staging PREFIX=/usr MANIFEST=no).
 MANIFEST ?= yes
-# swift-argument-parser's manual generator, built by its GenerateManual plugin into the host build folder.
+# swift-argument-parser's manual generator (its own executable product), in the debug build folder.
 GENERATE_MANUAL = $(shell swift build --show-bin-path)/generate-manual
 INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' ZSH_COMPLETION_DIR='$(ZSH_COMPLETION_DIR)' MANIFEST='$(MANIFEST)'
 
@@ -81,11 +81,11 @@ demo: deps build-release
 bench: deps-apt build-release
 	AWS_ELEVATE_BIN=$(RELEASE_BIN) bash Tests/support/bench.sh
 
-# `--help` makes SwiftPM build the plugin's generate-manual tool without building the package in release mode
-# without the static stdlib (which would replace the release binary); install.sh runs it on the binary it installs.
-# Built once, so that `sudo make install INSTALL_BIN=...` after a build as yourself writes nothing into .build.
+# swift-argument-parser's manual generator, a debug build of its own product (it does not touch the release binary);
+# install.sh runs it on the binary it installs. Built once, so that `sudo make install INSTALL_BIN=...` after a build
+# as yourself writes nothing into .build.
 manual-generator:
-	@test -x '$(GENERATE_MANUAL)' || swift package plugin generate-manual --help >/dev/null
+	@test -x '$(GENERATE_MANUAL)' || swift build --product generate-manual
 
 install: $(if $(INSTALL_BIN),,build-release) manual-generator
 	$(INSTALL_ENV) bash packaging/install.sh install '$(or $(INSTALL_BIN),$(RELEASE_BIN))' '$(GENERATE_MANUAL)'
