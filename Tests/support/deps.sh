@@ -26,12 +26,18 @@ requirements=$repo_root/Tests/support/requirements.txt
 #   hyperfine                     make bench
 #   groff-base, man-db            tests: the installed man page is checked with groff -ww and rendered by man -l
 #                                 (test_install.py)
+#   awscli                        tests: the AWS CLI v2 (/usr/bin/aws, 2.9 on Debian 12) as a credential_process
+#                                 client; the venv's `aws` stays the CLI v1 (test_clients_v2_go.py)
+#   golang-go, golang-github-aws-aws-sdk-go-v2-dev
+#                                 tests: Tests/support/goclient, the AWS SDK for Go v2 (Terraform's) as a
+#                                 credential_process client, built offline from Debian's sources (test_clients_v2_go.py)
 #   git                           swift package resolution of the dependencies
 #   python3, python3-venv         the venv holding moto_server, the aws CLI, boto3 and pytest
 apt_packages=(
     pkg-config libssl-dev libcurl4-openssl-dev libxml2-dev libsecret-1-dev
     gnome-keyring libsecret-tools dbus python3-dbus python3-gi
     zsh tmux faketime hyperfine git groff-base man-db
+    awscli golang-go golang-github-aws-aws-sdk-go-v2-dev
     python3 python3-venv
 )
 
