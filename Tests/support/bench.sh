@@ -149,9 +149,22 @@ interleaved "$out/cache-fast.json" "$runs" "$warmup" \
     "aws-elevate cache list, auto deciding without a bus" "$elevate cache list" \
     "static Swift hello-world" "$out/hello" \
     "/bin/true" "/bin/true"
+# The AWS CLI as people run it: `s3 presign` resolves credentials and signs without a request, so it times the CLI's
+# start-up and credential resolution only; once resolving the chain itself (its own cache warm), once through
+# aws-elevate's credential_process (our cache warm). Debian's AWS CLI v2 (/usr/bin/aws) too where it is installed.
+printf '\n[profile cli-elevated]\ncredential_process = %s credential-process --profile app-file\nregion = us-east-1\n' \
+    "$elevate" >>"$AWS_CONFIG_FILE"
+cli_runs=(-n "the AWS CLI v1, chain resolved by itself (its cache warm)" "$venv/bin/aws s3 presign s3://bench/key --profile app-chain"
+    -n "the AWS CLI v1 through aws-elevate credential_process" "$venv/bin/aws s3 presign s3://bench/key --profile cli-elevated")
+if [[ -x /usr/bin/aws ]] && /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2'; then
+    cli_runs+=(-n "the AWS CLI v2, chain resolved by itself (its cache warm)" "/usr/bin/aws s3 presign s3://bench/key --profile app-chain"
+        -n "the AWS CLI v2 through aws-elevate credential_process" "/usr/bin/aws s3 presign s3://bench/key --profile cli-elevated")
+fi
+for ((i = 1; i < ${#cli_runs[@]}; i += 3)); do ${cli_runs[i+1]} >/dev/null; done  # fills the CLIs' caches, fails loudly
 hyperfine -N --warmup 3 --runs "$slow_runs" --export-json "$out/cache-slow.json" \
     -n "awsume app-chain -s (its cache warm)" "$venv/bin/awsumepy app-chain -s" \
-    -n "botocore, the AWS CLI's JSON file cache warm" "$venv/bin/python $work/botocore_chain.py" >/dev/null
+    -n "botocore, the AWS CLI's JSON file cache warm" "$venv/bin/python $work/botocore_chain.py" \
+    "${cli_runs[@]}" >/dev/null
 
 peak_rss() {  # the median of five runs' peak RSS in KiB
     for _ in 1 2 3 4 5; do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 3p
@@ -164,6 +177,12 @@ peak_rss() {  # the median of five runs' peak RSS in KiB
     echo "true=$(peak_rss /bin/true)"
     echo "awsume=$(peak_rss "$venv/bin/awsumepy" app-chain -s)"
     echo "botocore=$(peak_rss "$venv/bin/python" "$work/botocore_chain.py")"
+    echo "cli1=$(peak_rss "$venv/bin/aws" s3 presign s3://bench/key --profile app-chain)"
+    echo "cli1elevate=$(peak_rss "$venv/bin/aws" s3 presign s3://bench/key --profile cli-elevated)"
+    if [[ ${#cli_runs[@]} -gt 6 ]]; then
+        echo "cli2=$(peak_rss /usr/bin/aws s3 presign s3://bench/key --profile app-chain)"
+        echo "cli2elevate=$(peak_rss /usr/bin/aws s3 presign s3://bench/key --profile cli-elevated)"
+    fi
     echo "keyring=$(cat "$out/rss-keyring-elevate")"
     echo "autokeyring=$(cat "$out/rss-keyring-auto")"
     echo "lookup=$(cat "$out/rss-keyring-lookup")"
@@ -178,7 +197,9 @@ rss = dict(line.split("=", 1) for line in (out / "cache-rss.txt").read_text().sp
 # Most specific first: the auto row's name also contains "warm file".
 rss_keys = {"auto without a bus (warm": "auto", "warm file": "file", "cache list": "list", "hello": "hello",
             "/bin/true": "true", "awsume": "awsume", "botocore": "botocore",
-            "auto with a keyring": "autokeyring", "warm keyring": "keyring", "secret-tool": "lookup"}
+            "auto with a keyring": "autokeyring", "warm keyring": "keyring", "secret-tool": "lookup",
+            "CLI v1, chain": "cli1", "CLI v1 through": "cli1elevate", "CLI v2, chain": "cli2",
+            "CLI v2 through": "cli2elevate"}
 rows = []
 for name in ("cache-fast.json", "cache-keyring.json", "cache-slow.json"):
     rows += json.loads((out / name).read_text())["results"]
