@@ -26,12 +26,17 @@ requirements=$repo_root/Tests/support/requirements.txt
 #   hyperfine                     make bench
 #   groff-base, man-db            tests: the installed man page is checked with groff -ww and rendered by man -l
 #                                 (test_install.py)
+#   dpkg-dev, binutils, gcc       make deb: dpkg-shlibdeps computes Depends (gcc links the stub that names the
+#                                 dlopened libraries), strip
+#   lintian                       make package-test: the .deb must have no lintian error (Tests/package)
+#   debootstrap                   make package-test: the minimal Debian 12 root the .deb is installed into
 #   git                           swift package resolution of the dependencies
 #   python3, python3-venv         the venv holding moto_server, the aws CLI, boto3 and pytest
 apt_packages=(
     pkg-config libssl-dev libcurl4-openssl-dev libxml2-dev libsecret-1-dev
     gnome-keyring libsecret-tools dbus python3-dbus python3-gi
     zsh tmux faketime hyperfine git groff-base man-db
+    dpkg-dev binutils gcc lintian debootstrap
     python3 python3-venv
 )
 
