@@ -108,7 +108,7 @@ deb: build-release manual-generator
 
 # The clean root and its mounts are made and removed by the fixtures of Tests/package (needs root).
 package-test: deps deb
-	AWS_ELEVATE_DEB='$(DEB)' AWS_ELEVATE_BIN=$(RELEASE_BIN) $(VENV)/bin/python -m pytest Tests/package
+	AWS_ELEVATE_DEB='$(DEB)' AWS_ELEVATE_BIN=$(RELEASE_BIN) $(VENV)/bin/python -m pytest Tests/package/test_deb_package.py Tests/package/test_clean_root.py
 
 clean:
 	rm -rf .build .build-fuzz
