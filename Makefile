@@ -6,6 +6,9 @@
 #   make bench   start-up time of aws-elevate against a static Swift hello-world and /bin/true
 #   make install the release binary, shell file, completions, man page and docs under $(DESTDIR)$(PREFIX)
 #                (PREFIX=/usr/local); `make uninstall` removes exactly what it installed
+#   make deb     the Debian package .build/deb/aws-elevate_VERSION_ARCH.deb (packaging/deb.sh)
+#   make package-test  make deb, then install it with apt into a fresh minimal Debian 12 root (debootstrap, cached
+#                under .build/package-test) and run it there in a chroot against moto and the IMDS emulator (root)
 #   make fuzz    libFuzzer targets of Tests/Fuzz: the committed corpus, then FUZZ_SECONDS (default 10) per target
 #   make version print the version (written once, in Sources/ElevateCommands/AWSElevate.swift)
 #   make clean   remove build outputs (.build); `make distclean` also removes .venv
@@ -15,7 +18,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 export VENV := $(CURDIR)/.venv
-RELEASE_FLAGS := -c release --static-swift-stdlib
+# No $ORIGIN run path: the binary needs no library of its own, and libraries it dlopens (libcurl.so.4, ...) must
+# never be looked for next to it, in a folder its user may be able to write.
+RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath
 RELEASE_BIN := $(CURDIR)/.build/release/aws-elevate
 # The one place the version is written is AWSElevate.version; packaging reads it from there.
 VERSION := $(shell sed -n 's/^ *public static let version = "\(.*\)"$$/\1/p' Sources/ElevateCommands/AWSElevate.swift)
@@ -24,7 +29,7 @@ FUZZ_SECONDS ?= 10
 FUZZ_FLAGS := --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 
 .PHONY: deps deps-apt deps-venv build build-release build-debug version test unit-test fuzz e2e-test demo bench clean distclean
-.PHONY: install uninstall manual-generator
+.PHONY: install uninstall manual-generator deb package-test
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -34,7 +39,7 @@ ZSH_COMPLETION_DIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-c
 INSTALL_BIN ?=
 # MANIFEST=no for a package's staging tree (make install DESTDIR=staging PREFIX=/usr MANIFEST=no).
 MANIFEST ?= yes
-# swift-argument-parser's manual generator (its own executable product), in the debug build folder.
+# swift-argument-parser's manual generator, built into the debug build folder (make manual-generator).
 GENERATE_MANUAL = $(shell swift build --show-bin-path)/generate-manual
 INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' ZSH_COMPLETION_DIR='$(ZSH_COMPLETION_DIR)' MANIFEST='$(MANIFEST)'
 
@@ -81,17 +86,29 @@ demo: deps build-release
 bench: deps-apt build-release
 	AWS_ELEVATE_BIN=$(RELEASE_BIN) bash Tests/support/bench.sh
 
-# swift-argument-parser's manual generator, a debug build of its own product (it does not touch the release binary);
-# install.sh runs it on the binary it installs. Built once, so that `sudo make install INSTALL_BIN=...` after a build
-# as yourself writes nothing into .build.
+# The generate-manual product of swift-argument-parser, a debug build of that product alone (the plugin's own build
+# names its copy generate-manual-tool, and building through the plugin would build the package in release mode
+# without the static stdlib, replacing the release binary); install.sh runs it on the binary it installs.
+# Built once, so that `sudo make install INSTALL_BIN=...` after a build as yourself writes nothing into .build.
 manual-generator:
-	@test -x '$(GENERATE_MANUAL)' || swift build --product generate-manual
+	@test -x '$(GENERATE_MANUAL)' || swift build --product generate-manual >/dev/null
 
 install: $(if $(INSTALL_BIN),,build-release) manual-generator
 	$(INSTALL_ENV) bash packaging/install.sh install '$(or $(INSTALL_BIN),$(RELEASE_BIN))' '$(GENERATE_MANUAL)'
 
 uninstall:
 	$(INSTALL_ENV) bash packaging/install.sh uninstall
+
+DEB_DIR := $(CURDIR)/.build/deb
+DEB = $(DEB_DIR)/aws-elevate_$(VERSION)_$(shell dpkg --print-architecture).deb
+
+# deb.sh stages the files with `make install DESTDIR=... PREFIX=/usr MANIFEST=no INSTALL_BIN=<stripped binary>`.
+deb: build-release manual-generator
+	bash packaging/deb.sh '$(RELEASE_BIN)' '$(VERSION)' '$(DEB_DIR)'
+
+# The clean root and its mounts are made and removed by the fixtures of Tests/package (needs root).
+package-test: deps deb
+	AWS_ELEVATE_DEB='$(DEB)' AWS_ELEVATE_BIN=$(RELEASE_BIN) $(VENV)/bin/python -m pytest Tests/package/test_deb_package.py Tests/package/test_clean_root.py
 
 clean:
 	rm -rf .build .build-fuzz

@@ -57,7 +57,8 @@ do_install() {
     trap 'rm -rf "$work"' EXIT
 
     # Generated from the binary being installed, so they describe exactly its commands.
-    "$binary" completion bash >"$work/bash-completion"
+    # bash-completion sources the file: the generator's "#!/bin/bash" line means nothing there.
+    "$binary" completion bash | sed '1{/^#!/d}' >"$work/bash-completion"
     "$binary" completion zsh >"$work/zsh-completion"
     # The page's date is that of the commit (or SOURCE_DATE_EPOCH) so that two builds give the same page.
     local date

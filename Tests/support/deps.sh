@@ -31,6 +31,10 @@ requirements=$repo_root/Tests/support/requirements.txt
 #   golang-go, golang-github-aws-aws-sdk-go-v2-dev
 #                                 tests: Tests/support/goclient, the AWS SDK for Go v2 (Terraform's) as a
 #                                 credential_process client, built offline from Debian's sources (test_clients_v2_go.py)
+#   dpkg-dev, binutils, gcc       make deb: dpkg-shlibdeps computes Depends (gcc links the stub that names the
+#                                 dlopened libraries), strip
+#   lintian                       make package-test: the .deb must have no lintian error (Tests/package)
+#   debootstrap                   make package-test: the minimal Debian 12 root the .deb is installed into
 #   git                           swift package resolution of the dependencies
 #   python3, python3-venv         the venv holding moto_server, the aws CLI, boto3 and pytest
 apt_packages=(
@@ -38,6 +42,7 @@ apt_packages=(
     gnome-keyring libsecret-tools dbus python3-dbus python3-gi
     zsh tmux faketime hyperfine git groff-base man-db
     awscli golang-go golang-github-aws-aws-sdk-go-v2-dev
+    dpkg-dev binutils gcc lintian debootstrap
     python3 python3-venv
 )
 
