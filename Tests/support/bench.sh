@@ -154,13 +154,16 @@ interleaved "$out/cache-fast.json" "$runs" "$warmup" \
 # aws-elevate's credential_process (our cache warm). Debian's AWS CLI v2 (/usr/bin/aws) too where it is installed.
 printf '\n[profile cli-elevated]\ncredential_process = %s credential-process --profile app-file\nregion = us-east-1\n' \
     "$elevate" >>"$AWS_CONFIG_FILE"
-cli_runs=(-n "the AWS CLI v1, chain resolved by itself (its cache warm)" "$venv/bin/aws s3 presign s3://bench/key --profile app-chain"
-    -n "the AWS CLI v1 through aws-elevate credential_process" "$venv/bin/aws s3 presign s3://bench/key --profile cli-elevated")
-if [[ -x /usr/bin/aws ]] && /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2'; then
-    cli_runs+=(-n "the AWS CLI v2, chain resolved by itself (its cache warm)" "/usr/bin/aws s3 presign s3://bench/key --profile app-chain"
-        -n "the AWS CLI v2 through aws-elevate credential_process" "/usr/bin/aws s3 presign s3://bench/key --profile cli-elevated")
-fi
-for ((i = 1; i < ${#cli_runs[@]}; i += 3)); do ${cli_runs[i+1]} >/dev/null; done  # fills the CLIs' caches, fails loudly
+clis=("1 $venv/bin/aws")
+if [[ -x /usr/bin/aws ]] && /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2'; then clis+=("2 /usr/bin/aws"); fi
+cli_runs=()
+for cli in "${clis[@]}"; do
+    "${cli#* }" s3 presign s3://bench/key --profile app-chain >/dev/null  # fills the CLI's cache, fails loudly here
+    cli_runs+=(-n "the AWS CLI v${cli%% *}, chain resolved by itself (its cache warm)"
+        "${cli#* } s3 presign s3://bench/key --profile app-chain"
+        -n "the AWS CLI v${cli%% *} through aws-elevate credential_process"
+        "${cli#* } s3 presign s3://bench/key --profile cli-elevated")
+done
 hyperfine -N --warmup 3 --runs "$slow_runs" --export-json "$out/cache-slow.json" \
     -n "awsume app-chain -s (its cache warm)" "$venv/bin/awsumepy app-chain -s" \
     -n "botocore, the AWS CLI's JSON file cache warm" "$venv/bin/python $work/botocore_chain.py" \
@@ -177,12 +180,10 @@ peak_rss() {  # the median of five runs' peak RSS in KiB
     echo "true=$(peak_rss /bin/true)"
     echo "awsume=$(peak_rss "$venv/bin/awsumepy" app-chain -s)"
     echo "botocore=$(peak_rss "$venv/bin/python" "$work/botocore_chain.py")"
-    echo "cli1=$(peak_rss "$venv/bin/aws" s3 presign s3://bench/key --profile app-chain)"
-    echo "cli1elevate=$(peak_rss "$venv/bin/aws" s3 presign s3://bench/key --profile cli-elevated)"
-    if [[ ${#cli_runs[@]} -gt 6 ]]; then
-        echo "cli2=$(peak_rss /usr/bin/aws s3 presign s3://bench/key --profile app-chain)"
-        echo "cli2elevate=$(peak_rss /usr/bin/aws s3 presign s3://bench/key --profile cli-elevated)"
-    fi
+    for cli in "${clis[@]}"; do
+        echo "cli${cli%% *}=$(peak_rss "${cli#* }" s3 presign s3://bench/key --profile app-chain)"
+        echo "cli${cli%% *}elevate=$(peak_rss "${cli#* }" s3 presign s3://bench/key --profile cli-elevated)"
+    done
     echo "keyring=$(cat "$out/rss-keyring-elevate")"
     echo "autokeyring=$(cat "$out/rss-keyring-auto")"
     echo "lookup=$(cat "$out/rss-keyring-lookup")"
