@@ -234,7 +234,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ElevateCommandsTests",
-            dependencies: ["ElevateCommands", "ElevateCore"],
+            dependencies: [
+                "ElevateCommands", "ElevateCore", "ElevateConfig", "ElevateCache", "EnvSource", "ProfileSource",
+                "IMDSSource", "ProcessSource", "WebIdentitySource", "AssumeRoleElevation",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
