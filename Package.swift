@@ -190,7 +190,7 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "ElevateCache", "ElevateSTS", "ElevateHTTP", "ProcessSource", "IMDSSource",
-                .product(name: "Logging", package: "swift-log"),
+                "ElevateCommands", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Fuzz/FuzzTargets",
             swiftSettings: swiftSettings
@@ -228,7 +228,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ElevateConfigTests",
-            dependencies: ["ElevateConfig", "ElevateCore"],
+            dependencies: ["ElevateConfig", "ElevateCore", "ElevateCommands"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

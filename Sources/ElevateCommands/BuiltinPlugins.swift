@@ -7,8 +7,9 @@ import ProfileSource
 import WebIdentitySource
 
 /// The one place where the built-in plugins are put into a registry.
-enum BuiltinPlugins {
-    static func registry() -> PluginRegistry {
+package enum BuiltinPlugins {
+    /// The registry of every built-in plugin.
+    package static func registry() -> PluginRegistry {
         var registry = PluginRegistry()
         do {
             try registry.register(EnvSource())

@@ -102,12 +102,13 @@ struct CacheKeyPinTests {
         try registry.register(AssumeRoleElevation())
         let files = ConfigFiles(configPath: "/pin/config", credentialsPath: "/pin/credentials")
         let config = try AWSConfig.parse(config: Self.config, credentials: Self.credentials, files: files)
-        let plan = try ProfileResolver(config: config, isSelf: { _ in false }).plan(for: profile)
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIAPINNEDENV0000001", "AWS_SECRET_ACCESS_KEY": "s"]
+        let resolver = ProfileResolver(
+            config: config, registry: registry, environment: environment, isSelf: { _ in false })
         let context = RunContext(
-            environment: ["AWS_ACCESS_KEY_ID": "AKIAPINNEDENV0000001", "AWS_SECRET_ACCESS_KEY": "s"],
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        guard case .cached(let key, _) = CacheDerivation.derive(plan: plan, registry: registry, context: context)
-        else { return nil }
+            environment: environment, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let plan = try resolver.plan(for: profile).bind(context: context)
+        guard case .cached(let key, _) = CacheDerivation.derive(plan: plan, context: context) else { return nil }
         return key.digest
     }
 

@@ -1,3 +1,4 @@
+import ElevateCommands
 import ElevateCore
 import Testing
 
@@ -10,21 +11,29 @@ private let isSelf: @Sendable (String) -> Bool = { word in
     word.split(separator: "/").last == "aws-elevate"
 }
 
-private func resolver(_ config: [String], credentials: [String] = []) throws -> ProfileResolver {
+private func resolver(
+    _ config: [String], credentials: [String] = [], environment: [String: String] = [:],
+    registry: PluginRegistry = BuiltinPlugins.registry()
+) throws -> ProfileResolver {
     let parsed = try AWSConfig.parse(
         config: config.joined(separator: "\n") + "\n",
         credentials: credentials.joined(separator: "\n") + "\n",
         files: files
     )
-    return ProfileResolver(config: parsed, isSelf: isSelf)
+    return ProfileResolver(config: parsed, registry: registry, environment: environment, isSelf: isSelf)
 }
 
-private func plan(_ name: String, _ config: [String], credentials: [String] = []) throws -> Plan {
-    try resolver(config, credentials: credentials).plan(for: name)
+private func plan(
+    _ name: String, _ config: [String], credentials: [String] = [], environment: [String: String] = [:]
+) throws -> Plan {
+    try resolver(config, credentials: credentials, environment: environment).plan(for: name)
 }
 
-private func failure(_ name: String, _ config: [String], credentials: [String] = []) throws -> ConfigError {
-    let resolver = try resolver(config, credentials: credentials)
+private func failure(
+    _ name: String, _ config: [String], credentials: [String] = [], environment: [String: String] = [:],
+    registry: PluginRegistry = BuiltinPlugins.registry()
+) throws -> ConfigError {
+    let resolver = try resolver(config, credentials: credentials, environment: environment, registry: registry)
     return try #require(throws: ConfigError.self) { try resolver.plan(for: name) }
 }
 
@@ -71,12 +80,31 @@ struct ProfileResolverTests {
 
     @Test(
         "credential_source picks the source plugin",
-        arguments: [("Environment", "env"), ("Ec2InstanceMetadata", "imds"), ("EcsContainer", "ecs")]
+        arguments: [("Environment", "env"), ("Ec2InstanceMetadata", "imds")]
     )
     func credentialSource(value: String, plugin: String) throws {
         let result = try plan(
             "app", ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "credential_source = \(value)"])
         #expect(shape(result) == "\(plugin)(app) → assume-role(app)")
+    }
+
+    @Test("a credential_source value no registered plugin serves is a configuration error naming it")
+    func unservedCredentialSource() throws {
+        let error = try failure(
+            "app", ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "credential_source = EcsContainer"])
+        #expect(error == .noPlugin(
+            chain: ["app"], setting: "credential_source = EcsContainer", at: FileLocation(path: files.configPath, line: 3)))
+        #expect(error.problem.contains("'credential_source = EcsContainer'"))
+        #expect(error.category == .configuration)
+    }
+
+    @Test("a role_arn without a registered elevation for it is a configuration error, not a crash")
+    func noElevation() throws {
+        let error = try failure(
+            "app", baseKeys + ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "source_profile = base"],
+            registry: PluginRegistry())
+        guard case .noPlugin(_, let setting, _) = error else { Issue.record("got \(error)"); return }
+        #expect(setting == "role_arn")
     }
 
     @Test("credential_source without role_arn is a source on its own")
@@ -362,14 +390,14 @@ struct ProfileResolverTests {
         #expect(shape(try plan("app", ["[profile app]", "credential_process = /usr/bin/vault-helper --role x"]))
                 == shape(try plan("app", ["[profile app]", "credential_process = other"])))
         let alone = try plan("app", ["[profile app]", "credential_process = /usr/bin/vault-helper --role x"])
-        #expect(alone.source.plugin == "process" && alone.hops.isEmpty)
+        #expect(alone.source.plugin.name == "process" && alone.hops.isEmpty)
         let chained = try plan("admin", [
             "[profile admin]", "role_arn = arn:aws:iam::123456789012:role/admin", "source_profile = base",
             "[profile base]", "credential_process = vault-helper", "aws_access_key_id = AKIDCONFIG",
             "aws_secret_access_key = s",
         ])
-        #expect(chained.source.plugin == "process" && chained.source.profile.name == "base")
-        #expect(chained.hops.map(\.plugin) == ["assume-role"])
+        #expect(chained.source.plugin.name == "process" && chained.source.profile.name == "base")
+        #expect(chained.hops.map(\.plugin.name) == ["assume-role"])
     }
 
     // MARK: Nothing usable
@@ -399,12 +427,12 @@ struct ProfileResolverTests {
         let pod = ["[profile pod]", "role_arn = arn:aws:iam::123456789012:role/pod", "web_identity_token_file = /t",
                    "aws_access_key_id = AKIDCONFIG", "aws_secret_access_key = s"]
         let alone = try plan("pod", pod)
-        #expect(alone.source.plugin == "web-identity" && alone.hops.isEmpty)
+        #expect(alone.source.plugin.name == "web-identity" && alone.hops.isEmpty)
         let chained = try plan("admin", pod + [
             "[profile admin]", "role_arn = arn:aws:iam::123456789012:role/admin", "source_profile = pod",
         ])
-        #expect(chained.source.plugin == "web-identity" && chained.source.profile.name == "pod")
-        #expect(chained.hops.map(\.plugin) == ["assume-role"])
+        #expect(chained.source.plugin.name == "web-identity" && chained.source.profile.name == "pod")
+        #expect(chained.hops.map(\.plugin.name) == ["assume-role"])
         let error = try failure("pod", ["[profile pod]", "web_identity_token_file = /t"])
         guard case .missingKey(_, let missing, let present, _) = error else { Issue.record("got \(error)"); return }
         #expect(missing == "role_arn" && present == "web_identity_token_file")
@@ -422,7 +450,7 @@ struct ProfileResolverTests {
         #expect(precomposed.source.profile["aws_access_key_id"] == "AKIDDECOMPOSED")
         #expect(Array(precomposed.source.profile.name.unicodeScalars) == Array("cafe\u{301}".unicodeScalars))
         let decomposed = try plan("cafe\u{301}", config)
-        #expect(decomposed.hops.isEmpty && decomposed.source.plugin == "profile")
+        #expect(decomposed.hops.isEmpty && decomposed.source.plugin.name == "profile")
     }
 
     // MARK: Messages
@@ -443,7 +471,9 @@ struct ProfileResolverTests {
         for lines in broken {
             let error = try #require(throws: ConfigError.self) {
                 let config = try AWSConfig.parse(config: lines.joined(separator: "\n"), credentials: "", files: files)
-                _ = try ProfileResolver(config: config, isSelf: isSelf).plan(for: "x")
+                _ = try ProfileResolver(
+                    config: config, registry: BuiltinPlugins.registry(), environment: [:], isSelf: isSelf
+                ).plan(for: "x")
             }
             for text in [error.problem, error.remedy] {
                 #expect(!text.contains(secret) && !text.contains(token), "\(text)")
