@@ -1,4 +1,5 @@
 import AssumeRoleElevation
+import ECSSource
 import ElevateCore
 import EnvSource
 import IMDSSource
@@ -15,6 +16,7 @@ package enum BuiltinPlugins {
             try registry.register(EnvSource())
             try registry.register(ProfileSource())
             try registry.register(IMDSSource())
+            try registry.register(ECSSource())
             try registry.register(ProcessSource())
             try registry.register(WebIdentitySource())
             try registry.register(AssumeRoleElevation())

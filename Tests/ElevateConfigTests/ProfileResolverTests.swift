@@ -80,7 +80,7 @@ struct ProfileResolverTests {
 
     @Test(
         "credential_source picks the source plugin",
-        arguments: [("Environment", "env"), ("Ec2InstanceMetadata", "imds")]
+        arguments: [("Environment", "env"), ("Ec2InstanceMetadata", "imds"), ("EcsContainer", "ecs")]
     )
     func credentialSource(value: String, plugin: String) throws {
         let result = try plan(
@@ -90,8 +90,15 @@ struct ProfileResolverTests {
 
     @Test("a credential_source value no registered plugin serves is a configuration error naming it")
     func unservedCredentialSource() throws {
+        let builtin = BuiltinPlugins.registry()
+        var partial = PluginRegistry()
+        for source in builtin.sources where source.selection.credentialSource != "EcsContainer" {
+            try partial.register(source)
+        }
+        for elevation in builtin.elevations { try partial.register(elevation) }
         let error = try failure(
-            "app", ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "credential_source = EcsContainer"])
+            "app", ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "credential_source = EcsContainer"],
+            registry: partial)
         #expect(error == .noPlugin(
             chain: ["app"], setting: "credential_source = EcsContainer", at: FileLocation(path: files.configPath, line: 3)))
         #expect(error.problem.contains("'credential_source = EcsContainer'"))
@@ -410,6 +417,53 @@ struct ProfileResolverTests {
         #expect(lookedFor.contains("role_arn"))
         #expect(lookedFor.contains("aws_access_key_id"))
         #expect(error.problem.contains("'role_arn'"))
+    }
+
+    // MARK: The container endpoint
+
+    static let container = ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/task"]
+
+    @Test(
+        "a requested profile with nothing else starts from the container endpoint when its variables are set",
+        arguments: [
+            ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/task"],
+            ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"],
+            ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": ""],
+        ])
+    func containerFallback(environment: [String: String]) throws {
+        #expect(shape(try plan("empty", ["[profile empty]", "region = us-east-1"], environment: environment))
+                == "ecs(empty)")
+    }
+
+    @Test("the container endpoint comes after every setting of the profile, as botocore's default chain has it")
+    func containerLast() throws {
+        let environment = Self.container
+        #expect(shape(try plan("base", baseKeys, environment: environment)) == "profile(base)")
+        #expect(shape(try plan("p", ["[profile p]", "credential_process = /usr/bin/helper"], environment: environment))
+                == "process(p)")
+        #expect(shape(try plan("p", ["[profile p]", "credential_source = Ec2InstanceMetadata"], environment: environment))
+                == "imds(p)")
+        #expect(shape(try plan("p", ["[profile p]", "credential_source = Environment"], environment: environment))
+                == "env(p)")
+        let chained = try plan(
+            "app", baseKeys + ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "source_profile = base"],
+            environment: environment)
+        #expect(shape(chained) == "profile(base) → assume-role(app)")
+    }
+
+    @Test("a source profile with nothing does not fall back to the container: botocore requires its credentials")
+    func containerNotForSourceProfiles() throws {
+        let error = try failure(
+            "app", ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "source_profile = mid", "[profile mid]"],
+            environment: Self.container)
+        guard case .noCredentials(let chain, _) = error else { Issue.record("got \(error)"); return }
+        #expect(chain == ["app", "mid"])
+    }
+
+    @Test("without the container variables a profile with nothing is still an error")
+    func noContainer() throws {
+        let error = try failure("empty", ["[profile empty]", "region = us-east-1"])
+        guard case .noCredentials = error else { Issue.record("got \(error)"); return }
     }
 
     @Test(
