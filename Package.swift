@@ -121,6 +121,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Source: the container's role from the ECS or EKS Pod Identity credential endpoint.
+        .target(
+            name: "ECSSource",
+            dependencies: ["ElevateCore", "ElevateHTTP"],
+            path: "plugins/ecs/Sources",
+            swiftSettings: swiftSettings
+        ),
+
         // Source: another program's credential_process document.
         .target(
             name: "ProcessSource",
@@ -160,7 +168,7 @@ let package = Package(
         .target(
             name: "ElevateCommands",
             dependencies: [
-                "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ProcessSource",
+                "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ECSSource", "ProcessSource",
                 "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ElevateCrypto",
                 "ShellFunctions", "CProcessEntry", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -190,7 +198,7 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "ElevateCache", "ElevateSTS", "ElevateHTTP", "ProcessSource", "IMDSSource",
-                .product(name: "Logging", package: "swift-log"),
+                "ElevateCommands", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Fuzz/FuzzTargets",
             swiftSettings: swiftSettings
@@ -228,13 +236,17 @@ let package = Package(
         ),
         .testTarget(
             name: "ElevateConfigTests",
-            dependencies: ["ElevateConfig", "ElevateCore"],
+            dependencies: ["ElevateConfig", "ElevateCore", "ElevateCommands"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ElevateCommandsTests",
-            dependencies: ["ElevateCommands", "ElevateCore"],
+            dependencies: [
+                "ElevateCommands", "ElevateCore", "ElevateConfig", "ElevateCache", "EnvSource", "ProfileSource",
+                "IMDSSource", "ProcessSource", "WebIdentitySource", "AssumeRoleElevation",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -276,6 +288,16 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             path: "plugins/imds/Tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ECSSourceTests",
+            dependencies: [
+                "ECSSource", "ElevateCore", "ElevateHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            path: "plugins/ecs/Tests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -70,30 +70,24 @@ public enum CacheDerivation: Sendable, Equatable {
     /// The derivation for `plan`: every step must declare its identity, and a plan made of a local source alone
     /// (static or environment keys) is not cached. `sha256` hashes the key (see ``CacheKey``).
     public static func derive(
-        plan: Plan,
-        registry: PluginRegistry,
+        plan: BoundPlan,
         context: RunContext,
         sha256: ([UInt8]) throws -> [UInt8] = { bytes in try ElevateCrypto.sha256(bytes) }
     ) -> CacheDerivation {
-        guard let source = try? registry.source(named: plan.source.plugin) else {
-            return .notCached(reason: "no source plugin named '\(plan.source.plugin)'")
-        }
+        let source = plan.source
         if plan.hops.isEmpty && source.readsLocally {
             return .notCached(reason: "the plan has no hop and source '\(source.name)' reads local keys")
         }
-        guard let sourceParts = source.cacheIdentity(for: plan.source, context: context) else {
+        guard let sourceParts = source.cacheIdentity(context: context) else {
             return .notCached(reason: "source '\(source.name)' declares no cache identity for this step")
         }
         var steps: [(plugin: String, parts: [String: String])] = [(source.name, sourceParts)]
         var role = ""
-        for (index, hop) in plan.hops.enumerated() {
-            guard let plugin = try? registry.elevation(named: hop.plugin) else {
-                return .notCached(reason: "no elevation plugin named '\(hop.plugin)'")
+        for hop in plan.hops {
+            guard let parts = hop.cacheIdentity(context: context) else {
+                return .notCached(reason: "hop \(hop.hop) ('\(hop.name)') declares no cache identity")
             }
-            guard let parts = plugin.cacheIdentity(for: hop, context: context) else {
-                return .notCached(reason: "hop \(index + 1) ('\(plugin.name)') declares no cache identity")
-            }
-            steps.append((plugin.name, parts))
+            steps.append((hop.name, parts))
             role = parts["role_arn"] ?? role
         }
         do {

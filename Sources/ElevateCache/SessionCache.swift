@@ -27,31 +27,29 @@ public struct SessionCache: Sendable {
     /// otherwise.
     public typealias KeyringFactory = @Sendable () -> any KeyringStore
 
-    public var registry: PluginRegistry
     public var keyring: KeyringFactory
     /// How long to wait for another process fetching the same session before fetching too.
     public var lockTimeout: Duration
 
-    public init(registry: PluginRegistry, keyring: @escaping KeyringFactory, lockTimeout: Duration = .seconds(120)) {
-        self.registry = registry
+    public init(keyring: @escaping KeyringFactory, lockTimeout: Duration = .seconds(120)) {
         self.keyring = keyring
         self.lockTimeout = lockTimeout
     }
 
     /// The credentials at the end of `plan`: from the cache when a fresh session is there, else from `fetch` (which
-    /// runs the plan), stored for the next caller.
+    /// runs the same bound plan), stored for the next caller.
     ///
     /// `fetch` runs the plan with the context it is given: while a cached session is fetched, its environment names
     /// the entry in ``fetchingVariable``, so that a credential_process of the plan that runs aws-elevate for the
     /// same entry again fails at once (``CacheError/recursion``) instead of waiting for its own caller's lock.
     public func credentials(
-        for plan: Plan,
+        for plan: BoundPlan,
         context: RunContext,
         fetch runPlan: (RunContext) async throws -> Credentials
     ) async throws -> Credentials {
         let log = context.logger
         func fetch() async throws -> Credentials { try await runPlan(context) }
-        let requested = plan.hops.last?.profile ?? plan.source.profile
+        let requested = plan.plan.lastProfile
         let settings = try CacheSettings(environment: context.environment, profile: requested)
         if settings.mode == .none {
             log.debug("cache: off (\(settings.modeSource)=none)")
@@ -65,7 +63,7 @@ public struct SessionCache: Sendable {
         let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
         let key: CacheKey
         let role: String
-        let derivation = CacheDerivation.derive(plan: plan, registry: registry, context: context) { bytes in
+        let derivation = CacheDerivation.derive(plan: plan, context: context) { bytes in
             if let digest = try? hashingStore?.sha256(bytes) { return digest }
             return try ElevateCrypto.sha256(bytes)
         }
@@ -96,7 +94,7 @@ public struct SessionCache: Sendable {
     public static let fetchingVariable = "AWS_ELEVATE_FETCHING"
 
     private func credentials(
-        key: CacheKey, role: String, plan: Plan, settings: CacheSettings, keyringStore: (any KeyringStore)?,
+        key: CacheKey, role: String, plan: BoundPlan, settings: CacheSettings, keyringStore: (any KeyringStore)?,
         context: RunContext, fetch: () async throws -> Credentials
     ) async throws -> Credentials {
         let log = context.logger

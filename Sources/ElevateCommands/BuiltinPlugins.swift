@@ -1,4 +1,5 @@
 import AssumeRoleElevation
+import ECSSource
 import ElevateCore
 import EnvSource
 import IMDSSource
@@ -7,13 +8,15 @@ import ProfileSource
 import WebIdentitySource
 
 /// The one place where the built-in plugins are put into a registry.
-enum BuiltinPlugins {
-    static func registry() -> PluginRegistry {
+package enum BuiltinPlugins {
+    /// The registry of every built-in plugin.
+    package static func registry() -> PluginRegistry {
         var registry = PluginRegistry()
         do {
             try registry.register(EnvSource())
             try registry.register(ProfileSource())
             try registry.register(IMDSSource())
+            try registry.register(ECSSource())
             try registry.register(ProcessSource())
             try registry.register(WebIdentitySource())
             try registry.register(AssumeRoleElevation())

@@ -97,7 +97,7 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     private func serve(
-        profile: String, plan: Plan, first: Credentials, pipeline: Pipeline, file: [UInt8], arguments: [[UInt8]],
+        profile: String, plan: BoundPlan, first: Credentials, pipeline: Pipeline, file: [UInt8], arguments: [[UInt8]],
         inherited: ChildEnvironment
     ) async throws {
         try await FailureReport.run(profile: profile) {

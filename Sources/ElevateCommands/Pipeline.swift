@@ -6,9 +6,11 @@ import ElevateConfig
 import ElevateCore
 import Logging
 
-/// One credential request as a straight line: resolve the profile → run the chain through the cache → credentials.
+/// One credential request as a straight line: resolve the profile → bind its plugins' settings → run the chain
+/// through the cache → credentials.
 ///
-/// Resolution and running are separate steps; this is the one place that composes them.
+/// Resolution, binding and running are separate steps; this is the one place that composes them. The cache and the
+/// runner get the same bound plan.
 struct Pipeline {
     var registry: PluginRegistry
     var environment: [String: String]
@@ -17,24 +19,27 @@ struct Pipeline {
     /// Whether a plugin may ask on the terminal (an MFA code).
     var mayPrompt = true
 
-    /// The plan for `profile`, from the AWS config files.
-    func plan(for profile: String) throws -> Plan {
+    var context: RunContext {
+        RunContext(environment: environment, logger: logger, tokenCode: tokenCode, mayPrompt: mayPrompt)
+    }
+
+    /// The plan for `profile`, from the AWS config files, with every step's settings read and checked.
+    func plan(for profile: String) throws -> BoundPlan {
         let files = ConfigFiles.locate(environment: environment)
         logger.debug("config files: \(files.configPath), \(files.credentialsPath)")
         let config = try AWSConfig.load(files)
-        let plan = try ProfileResolver(config: config, isSelf: SelfExecutable.isSelf).plan(for: profile)
+        let resolver = ProfileResolver(
+            config: config, registry: registry, environment: environment, isSelf: SelfExecutable.isSelf)
+        let plan = try resolver.plan(for: profile)
         logger.debug("plan for '\(profile)': \(plan)")
-        return plan
+        return try plan.bind(context: context)
     }
 
     /// The credentials at the end of the plan: from the session cache, else by running the whole plan.
-    func credentials(for plan: Plan) async throws -> Credentials {
-        let context = RunContext(environment: environment, logger: logger, tokenCode: tokenCode, mayPrompt: mayPrompt)
-        let runner = ChainRunner(registry: registry)
-        try runner.validate(plan)
-        let cache = SessionCache(registry: registry, keyring: { SecretServiceKeyring() })
+    func credentials(for plan: BoundPlan) async throws -> Credentials {
+        let cache = SessionCache(keyring: { SecretServiceKeyring() })
         return try await cache.credentials(for: plan, context: context) { context in
-            try await runner.run(plan, context: context)
+            try await ChainRunner().run(plan, context: context)
         }
     }
 }

@@ -39,7 +39,7 @@ struct WhoamiCommand: AsyncParsableCommand {
             let plan = try pipeline.plan(for: name)
             let credentials = try await pipeline.credentials(for: plan)
             // The requested profile's own settings (endpoint, region, CA bundle) decide how STS is reached.
-            let requested = plan.hops.last?.profile ?? plan.source.profile
+            let requested = plan.plan.lastProfile
             let configuration = try STSConfiguration.resolve(
                 environment: environment, profile: requested, machineRegion: credentials.machine?.region)
             let client = STSClient(configuration: configuration, log: { logger.debug("whoami: \($0)") })

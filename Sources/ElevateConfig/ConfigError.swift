@@ -81,6 +81,9 @@ public enum ConfigError: ElevateFailure, Equatable {
     case noSource(chain: [String], at: FileLocation?)
     /// `credential_source` is not one of the names botocore knows.
     case unknownCredentialSource(chain: [String], value: String, at: FileLocation?)
+    /// A setting chooses a plugin that this build does not register (`setting` as written, such as
+    /// `credential_source = EcsContainer`).
+    case noPlugin(chain: [String], setting: String, at: FileLocation?)
     /// The profile would be resolved through its `credential_process`, which runs aws-elevate again.
     case runsItself(chain: [String], at: FileLocation?)
     /// The profile uses a way of getting credentials aws-elevate does not implement (web identity, SSO, login).
@@ -130,6 +133,8 @@ public enum ConfigError: ElevateFailure, Equatable {
             return prefix(chain) + "role_arn\(suffix(at)) has neither source_profile nor credential_source"
         case .unknownCredentialSource(let chain, let value, let at):
             return prefix(chain) + "credential_source '\(q(value))'\(suffix(at)) is not a known source"
+        case .noPlugin(let chain, let setting, let at):
+            return prefix(chain) + "'\(q(setting))'\(suffix(at)) needs a plugin that this build does not register"
         case .runsItself(let chain, let at):
             return prefix(chain) + "its credential_process\(suffix(at)) runs aws-elevate again, which would recurse"
         case .unsupported(let chain, let key, let mechanism, let at):
@@ -183,6 +188,8 @@ public enum ConfigError: ElevateFailure, Equatable {
                 + CredentialSource.allCases.map(\.rawValue).joined(separator: " | ")
         case .unknownCredentialSource:
             return "use one of: " + CredentialSource.allCases.map(\.rawValue).joined(separator: ", ")
+        case .noPlugin:
+            return "run 'aws-elevate plugins' to see the registered plugins, and start the chain from one of them"
         case .runsItself(let chain, _) where chain.count > 1:
             return "a source profile must hold its own credentials (static keys, source_profile or "
                 + "credential_source), not a credential_process that runs aws-elevate"

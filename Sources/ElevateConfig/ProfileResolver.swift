@@ -1,44 +1,50 @@
 import ElevateCore
 
-/// The `credential_source` values botocore accepts, and the source plugin that serves each.
-enum CredentialSource: String, CaseIterable, Sendable {
+/// The `credential_source` values botocore accepts: the canonical names of the providers its assume-role provider
+/// may start from (`CanonicalNameCredentialSourcer`), compared exactly. Which plugin serves each is the plugin's own
+/// declaration (``SourceSelection/credentialSource``).
+public enum CredentialSource: String, CaseIterable, Sendable {
     case environment = "Environment"
     case ec2InstanceMetadata = "Ec2InstanceMetadata"
     case ecsContainer = "EcsContainer"
-
-    var plugin: String {
-        switch self {
-        case .environment: "env"
-        case .ec2InstanceMetadata: "imds"
-        case .ecsContainer: "ecs"
-        }
-    }
 }
 
-/// Turns a profile into a ``Plan``: where the first credentials come from, then one `assume-role` hop per profile
-/// that holds `role_arn`, in the order botocore would assume them.
+/// Turns a profile into a ``Plan``: where the first credentials come from, then one hop per profile that holds a
+/// setting an elevation plugin declares (`role_arn`), in the order botocore would assume them.
 ///
-/// The rules are botocore's (`AssumeRoleProvider` and the profile provider chain):
-/// - The requested profile with `role_arn` (and no `web_identity_token_file`) is assumed from exactly one of
-///   `source_profile` or `credential_source` (`Environment` → `env`, `Ec2InstanceMetadata` → `imds`,
-///   `EcsContainer` → `ecs`).
+/// The rules are botocore's (`AssumeRoleProvider` and the profile provider chain); the plugin for each step is the
+/// one the registry holds for it (``SourceSelection``, ``ElevationPlugin/selectingSettings``):
+/// - The requested profile with `role_arn` (and no web identity settings) is assumed from exactly one of
+///   `source_profile` or `credential_source`, whose value picks the source that declares it.
 /// - A `source_profile` is followed recursively, except that a source profile holding static keys uses those keys
 ///   and ignores its own `role_arn`. A profile may name itself as `source_profile` only when it holds static keys;
 ///   any other return to a visited profile is a loop.
-/// - Without `role_arn`, a profile yields credentials in botocore's order: static keys from the credentials file,
-///   then `credential_process`, then static keys from the config file. aws-elevate runs no credential process: a
-///   `credential_process` that would be used is an error, and one that runs aws-elevate itself is reported as
-///   recursion. Web identity, SSO and login settings that botocore would use first are reported as unsupported.
+/// - Without `role_arn`, a profile yields credentials in botocore's order (``SourceRank``): web identity, then
+///   static keys from the credentials file, then `credential_process`, then static keys from the config file. A
+///   `credential_process` that runs aws-elevate itself is reported as recursion; SSO and login settings without a
+///   plugin are reported as unsupported.
 /// - aws-elevate's extension: `credential_source` without `role_arn` makes the machine's own identity the source.
+/// - A requested profile holding none of that starts, as botocore's default chain does, from a source whose
+///   environment variables are set (the container credential endpoint).
 public struct ProfileResolver: Sendable {
     /// The merged files the profiles come from.
     public var config: AWSConfig
+    /// The plugins that may serve the steps.
+    public var registry: PluginRegistry
+    /// The process environment (or a test's stand-in): it may choose the source of a profile with nothing else.
+    public var environment: [String: String]
     /// Whether the first word of a `credential_process` command line runs aws-elevate.
     public var isSelf: @Sendable (String) -> Bool
 
-    /// A resolver over `config`; `isSelf` recognises aws-elevate's own command so that recursion is caught.
-    public init(config: AWSConfig, isSelf: @escaping @Sendable (String) -> Bool) {
+    /// A resolver over `config` with the plugins of `registry`; `isSelf` recognises aws-elevate's own command so
+    /// that recursion is caught.
+    public init(
+        config: AWSConfig, registry: PluginRegistry, environment: [String: String],
+        isSelf: @escaping @Sendable (String) -> Bool
+    ) {
         self.config = config
+        self.registry = registry
+        self.environment = environment
         self.isSelf = isSelf
     }
 
@@ -52,26 +58,40 @@ public struct ProfileResolver: Sendable {
         return Plan(profile: name, source: source, hops: hops, region: region)
     }
 
-    private func resolve(_ profile: Profile, chain: [String], requested: Bool) throws(ConfigError) -> (Step, [Step]) {
-        let assumes = has(profile, "role_arn") && !has(profile, "web_identity_token_file")
+    private func resolve(_ profile: Profile, chain: [String], requested: Bool) throws(ConfigError)
+        -> (SourceStep, [HopStep])
+    {
+        // botocore's assume-role provider leaves a profile with web identity settings to the web identity provider.
+        let assumes = has(profile, roleArn) && selecting(.webIdentity, profile) == nil
         // Static keys take precedence over role_arn in a source profile; only the requested one is always assumed.
         if assumes && (requested || !hasStaticKeys(profile)) {
             return try assumeRole(profile, chain: chain)
         }
-        return (try baseStep(profile, chain: chain), [])
+        return (try baseStep(profile, chain: chain, requested: requested), [])
     }
 
-    private func assumeRole(_ profile: Profile, chain: [String]) throws(ConfigError) -> (Step, [Step]) {
+    /// The source registered at `rank` and the setting of `profile` that chooses it, when it holds one.
+    private func selecting(_ rank: SourceRank, _ profile: Profile) -> (plugin: any SourcePlugin, key: String)? {
+        guard let plugin = registry.source(at: rank),
+            let key = plugin.selection.settings.first(where: { has(profile, $0) })
+        else { return nil }
+        return (plugin, key)
+    }
+
+    private func assumeRole(_ profile: Profile, chain: [String]) throws(ConfigError) -> (SourceStep, [HopStep]) {
         let field = Field(profile: profile, chain: chain, config: config)
-        _ = try field.text("role_arn")
-        let hop = Step(plugin: "assume-role", profile: profile)
+        _ = try field.text(roleArn)
+        guard let elevation = registry.elevation(selectedBy: roleArn) else {
+            throw .noPlugin(chain: chain, setting: roleArn, at: field.location(roleArn))
+        }
+        let hop = HopStep(plugin: elevation, profile: profile)
         let hasSourceProfile = has(profile, "source_profile")
         let hasCredentialSource = has(profile, "credential_source")
         if hasSourceProfile && hasCredentialSource {
             throw .bothSources(chain: chain, at: field.location("credential_source"))
         }
         if !hasSourceProfile && !hasCredentialSource {
-            throw .noSource(chain: chain, at: field.location("role_arn"))
+            throw .noSource(chain: chain, at: field.location(roleArn))
         }
         if hasCredentialSource {
             return (try machineIdentity(field), [hop])
@@ -89,40 +109,43 @@ public struct ProfileResolver: Sendable {
         return (first, hops + [hop])
     }
 
-    /// Where a profile without a role to assume gets its credentials.
-    private func baseStep(_ profile: Profile, chain: [String]) throws(ConfigError) -> Step {
+    /// Where a profile without a role to assume gets its credentials, in botocore's order.
+    private func baseStep(_ profile: Profile, chain: [String], requested: Bool) throws(ConfigError) -> SourceStep {
         let field = Field(profile: profile, chain: chain, config: config)
         let name = profile.name
         // botocore's web identity provider comes first, and takes a profile with role_arn and the token file.
-        if has(profile, "web_identity_token_file") {
-            guard has(profile, "role_arn") else {
-                throw .missingKey(
-                    chain: chain, missing: "role_arn", present: "web_identity_token_file",
-                    at: field.location("web_identity_token_file"))
+        if let (plugin, key) = selecting(.webIdentity, profile) {
+            guard has(profile, roleArn) else {
+                throw .missingKey(chain: chain, missing: roleArn, present: key, at: field.location(key))
             }
-            return Step(plugin: "web-identity", profile: profile)
+            return SourceStep(plugin: plugin, profile: profile)
+        }
+        if let (plugin, _) = selecting(.sso, profile) {
+            return SourceStep(plugin: plugin, profile: profile)
         }
         for key in ["sso_role_name", "sso_account_id"] where has(profile, key) {
             throw .unsupported(
                 chain: chain, key: key, mechanism: "IAM Identity Center (SSO)", at: field.location(key))
         }
         if let fromCredentials = config.credentialsProfiles[PythonText.exactKey(name)],
-            has(fromCredentials.profile, accessKeyId)
+            let (plugin, _) = selecting(.credentialsFile, fromCredentials.profile)
         {
-            return try staticKeys(profile, from: fromCredentials, chain: chain)
+            return try staticKeys(plugin, profile, from: fromCredentials, chain: chain)
         }
         if has(profile, "login_session") {
             throw .unsupported(
                 chain: chain, key: "login_session", mechanism: "login sessions", at: field.location("login_session"))
         }
-        if let command = try field.text("credential_process") {
+        if let (plugin, key) = selecting(.process, profile), let command = try field.text(key) {
             if let program = shellWords(command)?.first, isSelf(program) {
-                throw .runsItself(chain: chain, at: field.location("credential_process"))
+                throw .runsItself(chain: chain, at: field.location(key))
             }
-            return Step(plugin: "process", profile: profile)
+            return SourceStep(plugin: plugin, profile: profile)
         }
-        if let fromConfig = config.configProfiles[PythonText.exactKey(name)], has(fromConfig.profile, accessKeyId) {
-            return try staticKeys(profile, from: fromConfig, chain: chain)
+        if let fromConfig = config.configProfiles[PythonText.exactKey(name)],
+            let (plugin, _) = selecting(.configFile, fromConfig.profile)
+        {
+            return try staticKeys(plugin, profile, from: fromConfig, chain: chain)
         }
         for key in [secretAccessKey] + sessionTokenKeys where has(profile, key) {
             throw .missingKey(chain: chain, missing: accessKeyId, present: key, at: field.location(key))
@@ -130,25 +153,40 @@ public struct ProfileResolver: Sendable {
         if has(profile, "credential_source") {
             return try machineIdentity(field)
         }
-        throw .noCredentials(
-            chain: chain, lookedFor: ["role_arn", accessKeyId, "credential_source", "credential_process"])
+        // botocore's default chain: the container provider comes after every provider of the profile.
+        if requested, let plugin = registry.source(at: .container),
+            plugin.selection.environment.contains(where: { environment[$0] != nil })
+        {
+            return SourceStep(plugin: plugin, profile: profile)
+        }
+        let settings = registry.sources.flatMap(\.selection.settings)
+        throw .noCredentials(chain: chain, lookedFor: [roleArn] + settings + ["credential_source"])
     }
 
     /// The `credential_source` of a profile as a source step.
-    private func machineIdentity(_ field: Field) throws(ConfigError) -> Step {
+    private func machineIdentity(_ field: Field) throws(ConfigError) -> SourceStep {
         let value = try field.text("credential_source")!
-        guard let source = CredentialSource(rawValue: value) else {
+        guard CredentialSource(rawValue: value) != nil else {
             throw .unknownCredentialSource(chain: field.chain, value: value, at: field.location("credential_source"))
         }
-        return Step(plugin: source.plugin, profile: field.profile)
+        guard let plugin = registry.source(credentialSource: value) else {
+            throw .noPlugin(
+                chain: field.chain, setting: "credential_source = \(value)", at: field.location("credential_source"))
+        }
+        return SourceStep(plugin: plugin, profile: field.profile)
     }
 
-    /// A `profile` source step with the keys of one file, as botocore takes them (the id, the secret and the first
+    /// A static-keys source step with the keys of one file, as botocore takes them (the id, the secret and the first
     /// of `aws_security_token`, `aws_session_token` from the same file). The step's profile holds those credential
     /// keys only, so the source plugin cannot mix keys of the two files.
-    private func staticKeys(_ merged: Profile, from file: FileProfile, chain: [String]) throws(ConfigError) -> Step {
+    private func staticKeys(
+        _ plugin: any SourcePlugin, _ merged: Profile, from file: FileProfile, chain: [String]
+    ) throws(ConfigError) -> SourceStep {
         let field = Field(profile: file.profile, chain: chain, config: config, locations: file.locations)
-        let keyId = try field.text(accessKeyId)!
+        guard let keyId = try field.text(accessKeyId) else {
+            throw .missingKey(
+                chain: chain, missing: accessKeyId, present: secretAccessKey, at: field.location(secretAccessKey))
+        }
         guard let secret = try field.text(secretAccessKey) else {
             throw .missingKey(
                 chain: chain, missing: secretAccessKey, present: accessKeyId, at: field.location(accessKeyId))
@@ -163,10 +201,11 @@ public struct ProfileResolver: Sendable {
         if let tokenKey = sessionTokenKeys.first(where: { has(file.profile, $0) }) {
             profile.values[tokenKey] = try field.text(tokenKey)
         }
-        return Step(plugin: "profile", profile: profile)
+        return SourceStep(plugin: plugin, profile: profile)
     }
 }
 
+private let roleArn = "role_arn"
 private let accessKeyId = "aws_access_key_id"
 private let secretAccessKey = "aws_secret_access_key"
 /// In botocore's order of preference.

@@ -1,36 +1,22 @@
-/// Runs a plan: the source, then each hop with the credentials of the step before it.
+/// Runs a bound plan: the source, then each hop with the credentials of the step before it.
 public struct ChainRunner: Sendable {
-    public var registry: PluginRegistry
-
-    public init(registry: PluginRegistry) {
-        self.registry = registry
-    }
-
-    /// Checks that every plugin the plan names exists, before anything runs.
-    public func validate(_ plan: Plan) throws(CoreError) {
-        _ = try registry.source(named: plan.source.plugin)
-        for hop in plan.hops {
-            _ = try registry.elevation(named: hop.plugin)
-        }
-    }
+    public init() {}
 
     /// The credentials at the end of the plan.
-    public func run(_ plan: Plan, context: RunContext) async throws -> Credentials {
-        try validate(plan)
-        let source = try registry.source(named: plan.source.plugin)
-        context.logger.debug("source \(source.name) for profile '\(plan.source.profile.name)'")
-        guard var credentials = try await source.credentials(for: plan.source, context: context) else {
-            throw CoreError.sourceDidNotApply(plugin: source.name, profile: plan.source.profile.name)
+    public func run(_ plan: BoundPlan, context: RunContext) async throws -> Credentials {
+        let source = plan.source
+        context.logger.debug("source \(source.name) for profile '\(source.step.profile.name)'")
+        guard var credentials = try await source.credentials(context: context) else {
+            throw CoreError.sourceDidNotApply(plugin: source.name, profile: source.step.profile.name)
         }
-        try Self.check(credentials, from: "source '\(source.name)'", step: plan.source)
+        try Self.check(credentials, from: "source '\(source.name)'", step: source.step)
         context.logger.debug("source \(source.name) gave \(credentials)")
-        try Self.checkNotExpired(credentials, plugin: source.name, step: plan.source, context: context)
-        for (index, hop) in plan.hops.enumerated() {
-            let plugin = try registry.elevation(named: hop.plugin)
-            credentials = try await plugin.elevate(credentials, step: hop, hop: index + 1, context: context)
-            try Self.check(credentials, from: "hop \(index + 1) '\(plugin.name)'", step: hop)
-            context.logger.debug("hop \(index + 1) \(plugin.name) gave \(credentials)")
-            try Self.checkNotExpired(credentials, plugin: plugin.name, step: hop, context: context)
+        try Self.checkNotExpired(credentials, plugin: source.name, step: source.step, context: context)
+        for hop in plan.hops {
+            credentials = try await hop.elevate(credentials, context: context)
+            try Self.check(credentials, from: "hop \(hop.hop) '\(hop.name)'", step: hop.step)
+            context.logger.debug("hop \(hop.hop) \(hop.name) gave \(credentials)")
+            try Self.checkNotExpired(credentials, plugin: hop.name, step: hop.step, context: context)
         }
         return credentials
     }

@@ -7,18 +7,36 @@ public struct PluginRegistry: Sendable {
 
     public init() {}
 
-    /// Adds a source plugin. A name may be registered once per kind.
+    /// Adds a source plugin. A name may be registered once per kind, and a `credential_source` value or a place in
+    /// botocore's order (``SourceSelection``) may be claimed by one source only.
     public mutating func register(_ plugin: any SourcePlugin) throws(RegistryError) {
         guard !sources.contains(where: { $0.name == plugin.name }) else {
             throw RegistryError(kind: .source, name: plugin.name)
         }
+        let selection = plugin.selection
+        for other in sources {
+            if let value = selection.credentialSource, other.selection.credentialSource == value {
+                let clash = "credential_source '\(value)' of '\(other.name)'"
+                throw RegistryError(kind: .source, name: plugin.name, clash: clash)
+            }
+            if let rank = selection.ranks.first(where: other.selection.ranks.contains) {
+                throw RegistryError(kind: .source, name: plugin.name, clash: "the \(rank) place of '\(other.name)'")
+            }
+        }
         sources.append(plugin)
     }
 
-    /// Adds an elevation plugin. A name may be registered once per kind.
+    /// Adds an elevation plugin. A name may be registered once per kind, and a selecting setting claimed by one
+    /// elevation only.
     public mutating func register(_ plugin: any ElevationPlugin) throws(RegistryError) {
         guard !elevations.contains(where: { $0.name == plugin.name }) else {
             throw RegistryError(kind: .elevation, name: plugin.name)
+        }
+        for other in elevations {
+            if let setting = plugin.selectingSettings.first(where: other.selectingSettings.contains) {
+                let clash = "setting '\(setting)' of '\(other.name)'"
+                throw RegistryError(kind: .elevation, name: plugin.name, clash: clash)
+            }
         }
         elevations.append(plugin)
     }
@@ -40,15 +58,42 @@ public struct PluginRegistry: Sendable {
     }
 }
 
-/// A plugin name was registered twice: a programming error in the one place that builds the registry.
+extension PluginRegistry {
+    /// The first registered source chosen at `rank` of botocore's order, if any.
+    public func source(at rank: SourceRank) -> (any SourcePlugin)? {
+        sources.first { $0.selection.ranks.contains(rank) }
+    }
+
+    /// The registered source that `credential_source = value` names (exact spelling, as botocore checks it).
+    public func source(credentialSource value: String) -> (any SourcePlugin)? {
+        sources.first { $0.selection.credentialSource.map { $0.utf8.elementsEqual(value.utf8) } ?? false }
+    }
+
+    /// The `credential_source` values the registered sources serve, in registration order.
+    public var credentialSources: [String] { sources.compactMap(\.selection.credentialSource) }
+
+    /// The first registered elevation that `setting` makes a profile a hop of, if any.
+    public func elevation(selectedBy setting: String) -> (any ElevationPlugin)? {
+        elevations.first { $0.selectingSettings.contains(setting) }
+    }
+}
+
+/// A plugin name was registered twice, or a plugin claims what another one declares: a programming error in the one
+/// place that builds the registry.
 public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     public var kind: PluginKind
     public var name: String
+    /// What another registered plugin already declares, when the name itself is new.
+    public var clash: String?
 
-    public init(kind: PluginKind, name: String) {
+    public init(kind: PluginKind, name: String, clash: String? = nil) {
         self.kind = kind
         self.name = name
+        self.clash = clash
     }
 
-    public var description: String { "\(kind) plugin '\(name)' is registered twice" }
+    public var description: String {
+        guard let clash else { return "\(kind) plugin '\(name)' is registered twice" }
+        return "\(kind) plugin '\(name)' claims \(clash)"
+    }
 }

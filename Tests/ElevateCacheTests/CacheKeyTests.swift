@@ -9,9 +9,10 @@ struct CacheKeyTests {
     let recorder = LogRecorder()
 
     func derive(_ plan: Plan, source: FakeSource = FakeSource()) -> CacheDerivation {
-        CacheDerivation.derive(
-            plan: plan, registry: registry(source: source),
-            context: RunContext(environment: [:], logger: recorder.logger))
+        var plan = plan
+        plan.source.plugin = source
+        return CacheDerivation.derive(
+            plan: bound(plan), context: RunContext(environment: [:], logger: recorder.logger))
     }
 
     func key(_ plan: Plan, source: FakeSource = FakeSource()) -> CacheKey? {
@@ -39,41 +40,41 @@ struct CacheKeyTests {
                     "region": "eu-west-1", "endpoint": "https://sts.eu-west-1.amazonaws.com"]
         var changed = base
         changed[part] = (base[part] ?? "") + "-changed"
-        let original = try #require(key(plan(settings: base)))
-        let other = try #require(key(plan(settings: changed)))
+        let original = try #require(key(unboundPlan(settings: base)))
+        let other = try #require(key(unboundPlan(settings: changed)))
         #expect(original != other)
-        #expect(original == key(plan(settings: base)), "the same plan gives the same key")
+        #expect(original == key(unboundPlan(settings: base)), "the same plan gives the same key")
     }
 
     @Test("the key changes with the source's identity (a key id, IMDS settings, machine id and instance)")
     func sourceChanges() throws {
-        let one = try #require(key(plan(), source: FakeSource(parts: ["access_key_id": "AKIAONE"])))
-        let two = try #require(key(plan(), source: FakeSource(parts: ["access_key_id": "AKIATWO"])))
-        let imds = try #require(key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1"])))
+        let one = try #require(key(unboundPlan(), source: FakeSource(parts: ["access_key_id": "AKIAONE"])))
+        let two = try #require(key(unboundPlan(), source: FakeSource(parts: ["access_key_id": "AKIATWO"])))
+        let imds = try #require(key(unboundPlan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1"])))
         let otherMachine = try #require(
-            key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "2"])))
+            key(unboundPlan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "2"])))
         let instance = try #require(
-            key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1", "instance": "i-1234abcd"])))
+            key(unboundPlan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1", "instance": "i-1234abcd"])))
         let clone = try #require(
-            key(plan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1", "instance": "i-5678abcd"])))
+            key(unboundPlan(), source: FakeSource(parts: ["endpoint": "http://a", "machine_id": "1", "instance": "i-5678abcd"])))
         #expect(Set([one, two, imds, otherMachine, instance, clone]).count == 6)
     }
 
     @Test("the key changes with the requested profile, a hop's plugin and the number of hops")
     func structureChanges() throws {
-        let base = try #require(key(plan()))
-        #expect(key(plan(profile: "other")) != base)
-        var twoHops = plan()
-        twoHops.hops.insert(Step(plugin: "fake-hop", profile: Profile(name: "mid", values: ["role_arn": "r"])), at: 0)
+        let base = try #require(key(unboundPlan()))
+        #expect(key(unboundPlan(profile: "other")) != base)
+        var twoHops = unboundPlan()
+        twoHops.hops.insert(HopStep(plugin: FakeHop(), profile: Profile(name: "mid", values: ["role_arn": "r"])), at: 0)
         #expect(key(twoHops) != base)
         // Parts are length-prefixed: moving text between a name and a value is a different key.
-        #expect(key(plan(settings: ["ab": "c"])) != key(plan(settings: ["a": "bc"])))
+        #expect(key(unboundPlan(settings: ["ab": "c"])) != key(unboundPlan(settings: ["a": "bc"])))
     }
 
     @Test("the key is a versioned digest and holds no part of the identity, secret or not")
     func keyHoldsNoSecret() throws {
         let secret = "wJalrXUtnFEMI/K7MDENG"
-        let derived = key(plan(settings: ["external_id": secret]), source: FakeSource(parts: ["access_key_id": "AKIAVISIBLE"]))
+        let derived = key(unboundPlan(settings: ["external_id": secret]), source: FakeSource(parts: ["access_key_id": "AKIAVISIBLE"]))
         let key = try #require(derived)
         #expect(key.name.hasPrefix("aws-elevate/v\(CacheKey.version)/"))
         #expect(CacheKey.version == 1)
@@ -86,7 +87,7 @@ struct CacheKeyTests {
 
     @Test("a local source alone is not cached; a remote source alone is")
     func localSourceAlone() {
-        let alone = Plan(profile: "base", source: Step(plugin: "fake-source", profile: Profile(name: "base")))
+        let alone = Plan(profile: "base", source: SourceStep(plugin: FakeSource(), profile: Profile(name: "base")))
         guard case .notCached(let reason) = derive(alone, source: FakeSource(readsLocally: true)) else {
             Issue.record("a static-keys plan must not be cached")
             return
@@ -101,14 +102,14 @@ struct CacheKeyTests {
 
     @Test("a step without a cache identity makes the plan uncached")
     func opaqueStep() {
-        var opaque = plan()
-        opaque.hops.append(Step(plugin: "opaque-hop", profile: Profile(name: "x")))
+        var opaque = unboundPlan()
+        opaque.hops.append(HopStep(plugin: OpaqueHop(), profile: Profile(name: "x")))
         guard case .notCached(let reason) = derive(opaque) else {
             Issue.record("a hop without identity cannot be cached")
             return
         }
         #expect(reason.contains("hop 2"))
-        guard case .notCached = derive(plan(), source: FakeSource(parts: nil)) else {
+        guard case .notCached = derive(unboundPlan(), source: FakeSource(parts: nil)) else {
             Issue.record("a source without identity cannot be cached")
             return
         }
@@ -116,7 +117,7 @@ struct CacheKeyTests {
 
     @Test("the role of the listing is the last hop's role_arn")
     func role() {
-        guard case .cached(_, let role) = derive(plan(role: "arn:aws:iam::123456789012:role/last")) else {
+        guard case .cached(_, let role) = derive(unboundPlan(role: "arn:aws:iam::123456789012:role/last")) else {
             Issue.record("expected a key")
             return
         }

@@ -15,12 +15,12 @@ struct SessionCacheTests {
     let now = Date(timeIntervalSince1970: 1_900_000_000)
 
     func cache(_ keyring: FakeKeyring = FakeKeyring()) -> SessionCache {
-        SessionCache(registry: registry(), keyring: { keyring }, lockTimeout: .seconds(5))
+        SessionCache(keyring: { keyring }, lockTimeout: .seconds(5))
     }
 
     func request(
         _ cache: SessionCache, _ environment: [String: String], fetcher: Fetcher, at time: Date? = nil,
-        recorder: LogRecorder = LogRecorder(), tokenCode: String? = nil, plan: Plan = plan()
+        recorder: LogRecorder = LogRecorder(), tokenCode: String? = nil, plan: BoundPlan = plan()
     ) async throws -> Credentials {
         try await cache.credentials(
             for: plan, context: context(recorder, environment: environment, now: time ?? now, tokenCode: tokenCode)
@@ -365,10 +365,8 @@ struct SessionCacheTests {
         let fetcher = Fetcher(now: now)
         var local = FakeSource()
         local.readsLocally = true
-        var registry = PluginRegistry()
-        try registry.register(local)
-        let cache = SessionCache(registry: registry, keyring: { keyring })
-        let alone = Plan(profile: "base", source: Step(plugin: "fake-source", profile: Profile(name: "base")))
+        let cache = SessionCache(keyring: { keyring })
+        let alone = bound(Plan(profile: "base", source: SourceStep(plugin: local, profile: Profile(name: "base"))))
         _ = try await request(cache, cacheEnvironment(directory, mode: "auto"), fetcher: fetcher, plan: alone)
         _ = try await request(cache, cacheEnvironment(directory, mode: "auto"), fetcher: fetcher, plan: alone)
         #expect(fetcher.fetches == 2)

@@ -95,10 +95,10 @@ struct FakeSource: SourcePlugin {
     var parts: [String: String]? = ["access_key_id": "AKIAFAKESOURCE000001"]
     var readsLocally = false
 
-    func credentials(for step: Step, context: RunContext) async throws -> Credentials? { nil }
+    func credentials(for step: Step, settings: Void, context: RunContext) async throws -> Credentials? { nil }
 
-    func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
-        // The step's profile may override the parts, so that one registry serves several plans.
+    func cacheIdentity(for step: Step, settings: Void, context: RunContext) -> [String: String]? {
+        // The step's profile may override the parts, so that one source serves several plans.
         step.profile.values.isEmpty ? parts : step.profile.values
     }
 }
@@ -108,11 +108,13 @@ struct FakeHop: ElevationPlugin {
     var name = "fake-hop"
     var summary = "test hop"
 
-    func elevate(_ input: Credentials, step: Step, hop: Int, context: RunContext) async throws -> Credentials {
+    func elevate(_ input: Credentials, step: Step, settings: Void, hop: Int, context: RunContext) async throws
+        -> Credentials
+    {
         input
     }
 
-    func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
+    func cacheIdentity(for step: Step, settings: Void, context: RunContext) -> [String: String]? {
         step.profile.values
     }
 }
@@ -122,27 +124,37 @@ struct OpaqueHop: ElevationPlugin {
     var name = "opaque-hop"
     var summary = "test hop without identity"
 
-    func elevate(_ input: Credentials, step: Step, hop: Int, context: RunContext) async throws -> Credentials {
+    func elevate(_ input: Credentials, step: Step, settings: Void, hop: Int, context: RunContext) async throws
+        -> Credentials
+    {
         input
     }
 }
 
-func registry(source: FakeSource = FakeSource()) -> PluginRegistry {
-    var registry = PluginRegistry()
-    try! registry.register(source)
-    try! registry.register(FakeHop())
-    try! registry.register(OpaqueHop())
-    return registry
-}
-
 let roleArn = "arn:aws:iam::123456789012:role/target"
 
-func plan(profile: String = "app-chain", role: String = roleArn, settings: [String: String] = [:]) -> Plan {
+/// A plan of `source` and one fake hop, as the resolver would make it.
+func unboundPlan(
+    profile: String = "app-chain", role: String = roleArn, settings: [String: String] = [:],
+    source: FakeSource = FakeSource()
+) -> Plan {
     var values = ["role_arn": role]
     values.merge(settings) { $1 }
     return Plan(
-        profile: profile, source: Step(plugin: "fake-source", profile: Profile(name: "base")),
-        hops: [Step(plugin: "fake-hop", profile: Profile(name: profile, values: values))])
+        profile: profile, source: SourceStep(plugin: source, profile: Profile(name: "base")),
+        hops: [HopStep(plugin: FakeHop(), profile: Profile(name: profile, values: values))])
+}
+
+/// The same plan, bound as the pipeline binds it (the fakes have no settings that can fail).
+func plan(
+    profile: String = "app-chain", role: String = roleArn, settings: [String: String] = [:],
+    source: FakeSource = FakeSource()
+) -> BoundPlan {
+    bound(unboundPlan(profile: profile, role: role, settings: settings, source: source))
+}
+
+func bound(_ plan: Plan) -> BoundPlan {
+    try! plan.bind(context: RunContext(environment: [:], logger: Logger(label: "test")))
 }
 
 let secretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY1"

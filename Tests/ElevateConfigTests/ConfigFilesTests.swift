@@ -79,7 +79,8 @@ struct ConfigFilesTests {
         #expect(config.profiles.isEmpty)
         #expect(!config.configFileExists && !config.credentialsFileExists)
         let error = try #require(throws: ConfigError.self) {
-            try ProfileResolver(config: config, isSelf: { _ in false }).plan(for: "dev")
+            try ProfileResolver(config: config, registry: PluginRegistry(), environment: [:], isSelf: { _ in false })
+                .plan(for: "dev")
         }
         #expect(error.problem.contains("'\(files.configPath)' (does not exist)"))
         #expect(error.problem.contains("'\(files.credentialsPath)' (does not exist)"))

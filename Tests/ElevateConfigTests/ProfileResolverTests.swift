@@ -1,3 +1,4 @@
+import ElevateCommands
 import ElevateCore
 import Testing
 
@@ -10,21 +11,29 @@ private let isSelf: @Sendable (String) -> Bool = { word in
     word.split(separator: "/").last == "aws-elevate"
 }
 
-private func resolver(_ config: [String], credentials: [String] = []) throws -> ProfileResolver {
+private func resolver(
+    _ config: [String], credentials: [String] = [], environment: [String: String] = [:],
+    registry: PluginRegistry = BuiltinPlugins.registry()
+) throws -> ProfileResolver {
     let parsed = try AWSConfig.parse(
         config: config.joined(separator: "\n") + "\n",
         credentials: credentials.joined(separator: "\n") + "\n",
         files: files
     )
-    return ProfileResolver(config: parsed, isSelf: isSelf)
+    return ProfileResolver(config: parsed, registry: registry, environment: environment, isSelf: isSelf)
 }
 
-private func plan(_ name: String, _ config: [String], credentials: [String] = []) throws -> Plan {
-    try resolver(config, credentials: credentials).plan(for: name)
+private func plan(
+    _ name: String, _ config: [String], credentials: [String] = [], environment: [String: String] = [:]
+) throws -> Plan {
+    try resolver(config, credentials: credentials, environment: environment).plan(for: name)
 }
 
-private func failure(_ name: String, _ config: [String], credentials: [String] = []) throws -> ConfigError {
-    let resolver = try resolver(config, credentials: credentials)
+private func failure(
+    _ name: String, _ config: [String], credentials: [String] = [], environment: [String: String] = [:],
+    registry: PluginRegistry = BuiltinPlugins.registry()
+) throws -> ConfigError {
+    let resolver = try resolver(config, credentials: credentials, environment: environment, registry: registry)
     return try #require(throws: ConfigError.self) { try resolver.plan(for: name) }
 }
 
@@ -77,6 +86,32 @@ struct ProfileResolverTests {
         let result = try plan(
             "app", ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "credential_source = \(value)"])
         #expect(shape(result) == "\(plugin)(app) → assume-role(app)")
+    }
+
+    @Test("a credential_source value no registered plugin serves is a configuration error naming it")
+    func unservedCredentialSource() throws {
+        let builtin = BuiltinPlugins.registry()
+        var partial = PluginRegistry()
+        for source in builtin.sources where source.selection.credentialSource != "EcsContainer" {
+            try partial.register(source)
+        }
+        for elevation in builtin.elevations { try partial.register(elevation) }
+        let error = try failure(
+            "app", ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "credential_source = EcsContainer"],
+            registry: partial)
+        #expect(error == .noPlugin(
+            chain: ["app"], setting: "credential_source = EcsContainer", at: FileLocation(path: files.configPath, line: 3)))
+        #expect(error.problem.contains("'credential_source = EcsContainer'"))
+        #expect(error.category == .configuration)
+    }
+
+    @Test("a role_arn without a registered elevation for it is a configuration error, not a crash")
+    func noElevation() throws {
+        let error = try failure(
+            "app", baseKeys + ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "source_profile = base"],
+            registry: PluginRegistry())
+        guard case .noPlugin(_, let setting, _) = error else { Issue.record("got \(error)"); return }
+        #expect(setting == "role_arn")
     }
 
     @Test("credential_source without role_arn is a source on its own")
@@ -362,14 +397,14 @@ struct ProfileResolverTests {
         #expect(shape(try plan("app", ["[profile app]", "credential_process = /usr/bin/vault-helper --role x"]))
                 == shape(try plan("app", ["[profile app]", "credential_process = other"])))
         let alone = try plan("app", ["[profile app]", "credential_process = /usr/bin/vault-helper --role x"])
-        #expect(alone.source.plugin == "process" && alone.hops.isEmpty)
+        #expect(alone.source.plugin.name == "process" && alone.hops.isEmpty)
         let chained = try plan("admin", [
             "[profile admin]", "role_arn = arn:aws:iam::123456789012:role/admin", "source_profile = base",
             "[profile base]", "credential_process = vault-helper", "aws_access_key_id = AKIDCONFIG",
             "aws_secret_access_key = s",
         ])
-        #expect(chained.source.plugin == "process" && chained.source.profile.name == "base")
-        #expect(chained.hops.map(\.plugin) == ["assume-role"])
+        #expect(chained.source.plugin.name == "process" && chained.source.profile.name == "base")
+        #expect(chained.hops.map(\.plugin.name) == ["assume-role"])
     }
 
     // MARK: Nothing usable
@@ -382,6 +417,53 @@ struct ProfileResolverTests {
         #expect(lookedFor.contains("role_arn"))
         #expect(lookedFor.contains("aws_access_key_id"))
         #expect(error.problem.contains("'role_arn'"))
+    }
+
+    // MARK: The container endpoint
+
+    static let container = ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/task"]
+
+    @Test(
+        "a requested profile with nothing else starts from the container endpoint when its variables are set",
+        arguments: [
+            ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/task"],
+            ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"],
+            ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": ""],
+        ])
+    func containerFallback(environment: [String: String]) throws {
+        #expect(shape(try plan("empty", ["[profile empty]", "region = us-east-1"], environment: environment))
+                == "ecs(empty)")
+    }
+
+    @Test("the container endpoint comes after every setting of the profile, as botocore's default chain has it")
+    func containerLast() throws {
+        let environment = Self.container
+        #expect(shape(try plan("base", baseKeys, environment: environment)) == "profile(base)")
+        #expect(shape(try plan("p", ["[profile p]", "credential_process = /usr/bin/helper"], environment: environment))
+                == "process(p)")
+        #expect(shape(try plan("p", ["[profile p]", "credential_source = Ec2InstanceMetadata"], environment: environment))
+                == "imds(p)")
+        #expect(shape(try plan("p", ["[profile p]", "credential_source = Environment"], environment: environment))
+                == "env(p)")
+        let chained = try plan(
+            "app", baseKeys + ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "source_profile = base"],
+            environment: environment)
+        #expect(shape(chained) == "profile(base) → assume-role(app)")
+    }
+
+    @Test("a source profile with nothing does not fall back to the container: botocore requires its credentials")
+    func containerNotForSourceProfiles() throws {
+        let error = try failure(
+            "app", ["[profile app]", "role_arn = arn:aws:iam::1:role/app", "source_profile = mid", "[profile mid]"],
+            environment: Self.container)
+        guard case .noCredentials(let chain, _) = error else { Issue.record("got \(error)"); return }
+        #expect(chain == ["app", "mid"])
+    }
+
+    @Test("without the container variables a profile with nothing is still an error")
+    func noContainer() throws {
+        let error = try failure("empty", ["[profile empty]", "region = us-east-1"])
+        guard case .noCredentials = error else { Issue.record("got \(error)"); return }
     }
 
     @Test(
@@ -399,12 +481,12 @@ struct ProfileResolverTests {
         let pod = ["[profile pod]", "role_arn = arn:aws:iam::123456789012:role/pod", "web_identity_token_file = /t",
                    "aws_access_key_id = AKIDCONFIG", "aws_secret_access_key = s"]
         let alone = try plan("pod", pod)
-        #expect(alone.source.plugin == "web-identity" && alone.hops.isEmpty)
+        #expect(alone.source.plugin.name == "web-identity" && alone.hops.isEmpty)
         let chained = try plan("admin", pod + [
             "[profile admin]", "role_arn = arn:aws:iam::123456789012:role/admin", "source_profile = pod",
         ])
-        #expect(chained.source.plugin == "web-identity" && chained.source.profile.name == "pod")
-        #expect(chained.hops.map(\.plugin) == ["assume-role"])
+        #expect(chained.source.plugin.name == "web-identity" && chained.source.profile.name == "pod")
+        #expect(chained.hops.map(\.plugin.name) == ["assume-role"])
         let error = try failure("pod", ["[profile pod]", "web_identity_token_file = /t"])
         guard case .missingKey(_, let missing, let present, _) = error else { Issue.record("got \(error)"); return }
         #expect(missing == "role_arn" && present == "web_identity_token_file")
@@ -422,7 +504,7 @@ struct ProfileResolverTests {
         #expect(precomposed.source.profile["aws_access_key_id"] == "AKIDDECOMPOSED")
         #expect(Array(precomposed.source.profile.name.unicodeScalars) == Array("cafe\u{301}".unicodeScalars))
         let decomposed = try plan("cafe\u{301}", config)
-        #expect(decomposed.hops.isEmpty && decomposed.source.plugin == "profile")
+        #expect(decomposed.hops.isEmpty && decomposed.source.plugin.name == "profile")
     }
 
     // MARK: Messages
@@ -443,7 +525,9 @@ struct ProfileResolverTests {
         for lines in broken {
             let error = try #require(throws: ConfigError.self) {
                 let config = try AWSConfig.parse(config: lines.joined(separator: "\n"), credentials: "", files: files)
-                _ = try ProfileResolver(config: config, isSelf: isSelf).plan(for: "x")
+                _ = try ProfileResolver(
+                    config: config, registry: BuiltinPlugins.registry(), environment: [:], isSelf: isSelf
+                ).plan(for: "x")
             }
             for text in [error.problem, error.remedy] {
                 #expect(!text.contains(secret) && !text.contains(token), "\(text)")

@@ -89,16 +89,14 @@ struct CredentialRulesTests {
         struct Hostile: SourcePlugin {
             let name = "hostile"
             let summary = "gives a bad secret"
-            func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
+            func credentials(for step: Step, settings: Void, context: RunContext) async throws -> Credentials? {
                 Credentials(accessKeyId: "AKID", secretAccessKey: "x'\u{301}; touch /tmp/pwned; #")
             }
         }
-        var registry = PluginRegistry()
-        try registry.register(Hostile())
-        let plan = Plan(profile: "inj", source: Step(plugin: "hostile", profile: Profile(name: "inj")))
+        let plan = Plan(profile: "inj", source: SourceStep(plugin: Hostile(), profile: Profile(name: "inj")))
         let context = RunContext(environment: [:], logger: Logger(label: "test"))
         do {
-            _ = try await ChainRunner(registry: registry).run(plan, context: context)
+            _ = try await ChainRunner().run(try plan.bind(context: context), context: context)
             Issue.record("the bad credentials were accepted")
         } catch let error as CoreError {
             guard case .invalidCredentials(let origin, let profile, let violation) = error else {

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ElevateCache
+import ElevateCommands
 import ElevateConfig
 import ElevateCore
 import ElevateHTTP
@@ -47,7 +48,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             guard let parsed = try? AWSConfig.build(config: config, credentials: credentials, files: files) else {
                 continue
             }
-            let resolver = ProfileResolver(config: parsed, isSelf: { _ in false })
+            let resolver = ProfileResolver(
+                config: parsed, registry: BuiltinPlugins.registry(), environment: [:], isSelf: { _ in false })
             for name in parsed.profiles.keys.sorted() {
                 if let plan = try? resolver.plan(for: name) {
                     check(plan.hops.count <= parsed.profiles.count + 1, "a plan with more hops than profiles")

@@ -13,6 +13,8 @@ public struct AssumeRoleElevation: ElevationPlugin {
     public let name = "assume-role"
     public let summary =
         "sts:AssumeRole on role_arn (external_id, mfa_serial, duration_seconds, session_tags, source_identity)"
+    /// A profile with `role_arn` is a hop, as botocore assumes it.
+    public var selectingSettings: [String] { ["role_arn"] }
 
     private let transport: any STSTransport
     private let retry: RetryPolicy
@@ -30,19 +32,39 @@ public struct AssumeRoleElevation: ElevationPlugin {
         self.system = system
     }
 
-    public func elevate(_ input: Credentials, step: Step, hop: Int, context: RunContext) async throws -> Credentials {
+    /// The hop's settings, where STS is reached (endpoint and signing region from the environment and the profile)
+    /// and how often a request is tried.
+    public func settings(for step: Step, hop: Int, context: RunContext) throws(AssumeRoleError) -> AssumeRoleBinding {
         let settings = try AssumeRoleSettings(profile: step.profile, hop: hop)
+        do {
+            return AssumeRoleBinding(
+                settings: settings,
+                sts: try STSConfiguration.resolve(environment: context.environment, profile: step.profile),
+                retry: try retry.configured(environment: context.environment, profile: step.profile))
+        } catch {
+            throw .sts(hop: hop, roleArn: settings.roleArn, error: error)
+        }
+    }
+
+    public func elevate(
+        _ input: Credentials, step: Step, settings binding: AssumeRoleBinding, hop: Int, context: RunContext
+    ) async throws -> Credentials {
+        let settings = binding.settings
         let request = try makeRequest(settings, input: input, hop: hop, context: context)
         let logger = context.logger
-        let client: STSClient
-        do {
-            client = try STSClient(
-                environment: context.environment, profile: step.profile, machineRegion: input.machine?.region,
-                transport: transport, retry: retry, now: context.now,
-                log: { line in logger.debug("hop \(hop): \(line)") })
-        } catch {
-            throw AssumeRoleError.sts(hop: hop, roleArn: settings.roleArn, error: error)
+        var configuration = binding.sts
+        if let machineRegion = input.machine?.region {
+            // The region the instance reported stands in for one nobody configured: resolved again with it.
+            do {
+                configuration = try STSConfiguration.resolve(
+                    environment: context.environment, profile: step.profile, machineRegion: machineRegion)
+            } catch {
+                throw AssumeRoleError.sts(hop: hop, roleArn: settings.roleArn, error: error)
+            }
         }
+        let client = STSClient(
+            configuration: configuration, transport: transport, retry: binding.retry, now: context.now,
+            log: { line in logger.debug("hop \(hop): \(line)") })
         logger.debug("hop \(hop): assume \(request)")
         do {
             var credentials = try await client.assumeRole(request, with: input)
@@ -54,12 +76,11 @@ public struct AssumeRoleElevation: ElevationPlugin {
     }
 
     /// The hop's settings and where STS is reached (endpoint and signing region from the environment and the
-    /// profile); `nil` when a setting is invalid, so that the run reports it. The MFA code is not part of it: a cached
-    /// session made with one code serves until it nears expiry.
-    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
-        guard let settings = try? AssumeRoleSettings(profile: step.profile, hop: 0),
-            let configuration = try? STSConfiguration.resolve(environment: context.environment, profile: step.profile)
-        else { return nil }
+    /// profile). The MFA code is not part of it: a cached session made with one code serves until it nears expiry.
+    public func cacheIdentity(for step: Step, settings binding: AssumeRoleBinding, context: RunContext)
+        -> [String: String]?
+    {
+        let (settings, configuration) = (binding.settings, binding.sts)
         return [
             "role_arn": settings.roleArn,
             "role_session_name": settings.roleSessionName ?? "",

@@ -1,6 +1,14 @@
 import ElevateCore
 import ElevateSTS
 
+/// What the `assume-role` elevation reads of a hop, once: its settings, where STS is reached (before any
+/// instance region is known) and how often a request is tried.
+public struct AssumeRoleBinding: Sendable {
+    public var settings: AssumeRoleSettings
+    public var sts: STSConfiguration
+    public var retry: RetryPolicy
+}
+
 /// The settings of one `assume-role` hop, read from its profile with the names botocore and aws-vault use, and
 /// checked against STS's own limits before anything is sent. An empty optional value counts as unset.
 public struct AssumeRoleSettings: Sendable, Equatable {

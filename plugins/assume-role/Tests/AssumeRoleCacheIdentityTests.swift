@@ -13,8 +13,8 @@ struct AssumeRoleCacheIdentityTests {
         "session_tags": "Team=ops,Env=prod", "transitive_session_tags": "Team",
     ]
 
-    func identity(_ values: [String: String], _ environment: [String: String] = [:]) -> [String: String]? {
-        AssumeRoleElevation().cacheIdentity(
+    func identity(_ values: [String: String], _ environment: [String: String] = [:]) throws -> [String: String]? {
+        try AssumeRoleElevation().cacheIdentity(
             for: Step(plugin: "assume-role", profile: Profile(name: "p", values: values)),
             context: RunContext(environment: environment, logger: Logger(label: "test")))
     }
@@ -26,26 +26,30 @@ struct AssumeRoleCacheIdentityTests {
         ("region", "eu-west-1"), ("endpoint_url", "http://127.0.0.1:5000"),
     ])
     func eachSetting(key: String, value: String) throws {
-        let original = try #require(identity(base))
+        let original = try #require(try identity(base))
         var changed = base
         changed[key] = value
-        #expect(try #require(identity(changed)) != original)
+        #expect(try #require(try identity(changed)) != original)
     }
 
     @Test("the region and endpoint from the environment are part of it, resolved as STS would be")
     func environment() throws {
-        let original = try #require(identity(base))
+        let original = try #require(try identity(base))
         #expect(original["region"] == "us-east-1" && original["endpoint"] == "https://sts.us-east-1.amazonaws.com/")
-        #expect(identity(base, ["AWS_REGION": "eu-west-1"])?["region"] == "eu-west-1")
-        #expect(identity(base, ["AWS_ENDPOINT_URL_STS": "http://127.0.0.1:9"])?["endpoint"] == "http://127.0.0.1:9/")
-        #expect(identity(base, ["AWS_REGION": "eu-west-1"]) == identity(base.merging(["region": "eu-west-1"]) { $1 }),
+        #expect(try identity(base, ["AWS_REGION": "eu-west-1"])?["region"] == "eu-west-1")
+        #expect(try identity(base, ["AWS_ENDPOINT_URL_STS": "http://127.0.0.1:9"])?["endpoint"] == "http://127.0.0.1:9/")
+        #expect(try identity(base, ["AWS_REGION": "eu-west-1"]) == identity(base.merging(["region": "eu-west-1"]) { $1 }),
                 "the same resolved region is the same identity")
     }
 
-    @Test("invalid settings make the hop uncacheable, so that the run reports them")
+    @Test("invalid settings are the hop's configuration error, never a silently uncached plan")
     func invalid() {
-        #expect(identity(["role_arn": "not-an-arn"]) == nil)
-        #expect(identity(base.merging(["duration_seconds": "5"]) { $1 }) == nil)
-        #expect(identity(base, ["AWS_REGION": "bad region!"]) == nil)
+        for (values, environment) in [
+            (["role_arn": "not-an-arn"], [:]), (base.merging(["duration_seconds": "5"]) { $1 }, [:]),
+            (base, ["AWS_REGION": "bad region!"]), (base, ["AWS_MAX_ATTEMPTS": "many"]),
+        ] as [([String: String], [String: String])] {
+            let error = #expect(throws: AssumeRoleError.self) { try identity(values, environment) }
+            #expect(error?.category == .configuration, "\(values) \(environment)")
+        }
     }
 }

@@ -10,17 +10,19 @@ import ElevateCore
 public struct EnvSource: SourcePlugin {
     public let name = "env"
     public let summary = "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN from the environment"
+    /// `credential_source = Environment`.
+    public var selection: SourceSelection { SourceSelection(credentialSource: "Environment") }
 
     public init() {}
 
     /// The profile asked for the environment's keys, so their absence is an error rather than "does not apply".
-    public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
+    public func credentials(for step: Step, settings: Void, context: RunContext) async throws -> Credentials? {
         guard let credentials = try read(context.environment) else { throw EnvSourceError.notSet }
         return credentials
     }
 
     /// The environment's key id; `nil` when it is unset, so that the run reports the problem.
-    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
+    public func cacheIdentity(for step: Step, settings: Void, context: RunContext) -> [String: String]? {
         guard let keyId = context.environment["AWS_ACCESS_KEY_ID"], !keyId.isEmpty else { return nil }
         return ["access_key_id": keyId]
     }

@@ -17,6 +17,8 @@ import ElevateHTTP
 public struct IMDSSource: SourcePlugin {
     public let name = "imds"
     public let summary = "the instance role from the EC2 instance metadata service (IMDSv2; v1 only when allowed)"
+    /// `credential_source = Ec2InstanceMetadata`.
+    public var selection: SourceSelection { SourceSelection(credentialSource: "Ec2InstanceMetadata") }
 
     /// The files naming this machine and instance, which key cached sessions to it.
     public let identityFiles: IdentityFiles
@@ -30,23 +32,24 @@ public struct IMDSSource: SourcePlugin {
         self.identityFiles = identityFiles
     }
 
+    /// The service's settings from the environment and the step's profile (``IMDSSettings``).
+    public func settings(for step: Step, context: RunContext) throws(IMDSSourceError) -> IMDSSettings {
+        try IMDSSettings(environment: context.environment, profile: step.profile)
+    }
+
     /// The instance role's credentials with the instance id and region. Never `nil`: the plan names this source
     /// only when the profile asks for the instance role, so a disabled or failing service is an error.
-    public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
-        let settings = try IMDSSettings(environment: context.environment, profile: step.profile)
-        return try fetch(settings, context: context)
+    public func credentials(for step: Step, settings: IMDSSettings, context: RunContext) async throws -> Credentials? {
+        try fetch(settings, context: context)
     }
 
     /// The service's settings and what names this instance without a request: the instance identity Linux exposes
     /// (``IdentityFiles/boardAssetTag``, else ``IdentityFiles/hypervisorUUID``) and the machine id, each where
-    /// readable. `nil` when the settings are invalid (the run reports them) or neither identity can be read.
+    /// readable. `nil` when neither identity can be read.
     ///
     /// The machine id alone is shared by instances cloned from an image that kept it; the instance identity sets
     /// them apart. This runs on every cache hit: a few small reads, no request and no library load.
-    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
-        guard let settings = try? IMDSSettings(environment: context.environment, profile: step.profile) else {
-            return nil
-        }
+    public func cacheIdentity(for step: Step, settings: IMDSSettings, context: RunContext) -> [String: String]? {
         let instance = readInstanceIdentity(identityFiles, context: context)
         let machineId = readMachineId(identityFiles.machineId)
         guard instance != nil || machineId != nil else {

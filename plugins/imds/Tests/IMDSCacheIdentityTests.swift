@@ -49,22 +49,22 @@ struct IMDSCacheIdentityTests {
 
     func identity(
         _ environment: [String: String] = [:], values: [String: String] = [:], files: IdentityFiles
-    ) -> [String: String]? {
-        IMDSSource(identityFiles: files).cacheIdentity(
+    ) throws -> [String: String]? {
+        try IMDSSource(identityFiles: files).cacheIdentity(
             for: Step(plugin: "imds", profile: Profile(name: "p", values: values)),
             context: RunContext(environment: environment, logger: Logger(label: "test")))
     }
 
     @Test("the identity is the endpoint, the IMDSv1 policy and the machine id; each change makes another")
-    func parts() {
+    func parts() throws {
         let directory = IdentityDirectory()
         let one = directory.files(machineId: machineId + "\n")
-        let base = identity(files: one)
+        let base = try identity(files: one)
         #expect(base == ["endpoint": "http://169.254.169.254", "v1": "not-allowed", "machine_id": machineId])
-        #expect(identity(["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1"], files: one) != base)
-        #expect(identity(values: ["elevate_imds_v1": "allow"], files: one) != base)
+        #expect(try identity(["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1"], files: one) != base)
+        #expect(try identity(values: ["elevate_imds_v1": "allow"], files: one) != base)
         let two = directory.files(machineId: "00000000000000000000000000000002\n")
-        #expect(identity(files: two) != base)
+        #expect(try identity(files: two) != base)
         #expect(!IMDSSource().readsLocally)
         #expect(IMDSSource().identityFiles == IdentityFiles(
             machineId: "/etc/machine-id", boardAssetTag: "/sys/devices/virtual/dmi/id/board_asset_tag",
@@ -72,14 +72,14 @@ struct IMDSCacheIdentityTests {
     }
 
     @Test("instances cloned with the same machine id differ by the instance id in the board asset tag (Nitro)")
-    func nitroInstanceId() {
+    func nitroInstanceId() throws {
         let directory = IdentityDirectory()
-        let one = identity(files: directory.files(machineId: machineId, assetTag: "i-0123456789abcdef0\n"))
+        let one = try identity(files: directory.files(machineId: machineId, assetTag: "i-0123456789abcdef0\n"))
         #expect(one?["instance"] == "i-0123456789abcdef0" && one?["machine_id"] == machineId)
-        let two = identity(files: directory.files(machineId: machineId, assetTag: "i-0fedcba9876543210\n"))
+        let two = try identity(files: directory.files(machineId: machineId, assetTag: "i-0fedcba9876543210\n"))
         #expect(two?["instance"] == "i-0fedcba9876543210")
         #expect(one != nil && two != nil && one != two)
-        let short = identity(files: directory.files(machineId: machineId, assetTag: "i-1234abcd\n"))
+        let short = try identity(files: directory.files(machineId: machineId, assetTag: "i-1234abcd\n"))
         #expect(short?["instance"] == "i-1234abcd")
     }
 
@@ -88,23 +88,23 @@ struct IMDSCacheIdentityTests {
         "i-0123456789abcdef", "i-0123456789abcdef01", "i-0123456789abcdeg0", " i-0123456789abcdef0",
         "i-0123456789abcdef0\ni-0fedcba9876543210", "i-0123456789abcdef0\0", "i-1234abc\u{301}", "",
     ])
-    func malformedAssetTag(tag: String) {
+    func malformedAssetTag(tag: String) throws {
         let directory = IdentityDirectory()
-        #expect(identity(files: directory.files(machineId: machineId, assetTag: tag))
+        #expect(try identity(files: directory.files(machineId: machineId, assetTag: tag))
                 == ["endpoint": "http://169.254.169.254", "v1": "not-allowed", "machine_id": machineId])
     }
 
     @Test("on Xen the hypervisor's domain UUID names the instance; the asset tag's instance id wins")
-    func xenUUID() {
+    func xenUUID() throws {
         let directory = IdentityDirectory()
         let uuid = "ec2e1916-9099-7caf-fd21-012345abcdef"
-        let xen = identity(files: directory.files(machineId: machineId, uuid: uuid + "\n"))
+        let xen = try identity(files: directory.files(machineId: machineId, uuid: uuid + "\n"))
         #expect(xen?["instance"] == uuid && xen?["machine_id"] == machineId)
-        let other = identity(files: directory.files(machineId: machineId, uuid: "ec2a0000-0000-0000-0000-000000000001"))
+        let other = try identity(files: directory.files(machineId: machineId, uuid: "ec2a0000-0000-0000-0000-000000000001"))
         #expect(xen != nil && other != nil && xen != other)
-        let both = identity(files: directory.files(machineId: machineId, assetTag: "i-0123456789abcdef0", uuid: uuid))
+        let both = try identity(files: directory.files(machineId: machineId, assetTag: "i-0123456789abcdef0", uuid: uuid))
         #expect(both?["instance"] == "i-0123456789abcdef0")
-        let badTag = identity(files: directory.files(machineId: machineId, assetTag: "Default string", uuid: uuid))
+        let badTag = try identity(files: directory.files(machineId: machineId, assetTag: "Default string", uuid: uuid))
         #expect(badTag?["instance"] == uuid)
     }
 
@@ -113,26 +113,28 @@ struct IMDSCacheIdentityTests {
         "ec2e19169099-7caf-fd21-012345abcdef-",
         "ec2e1916_9099_7caf_fd21_012345abcdef", "gc2e1916-9099-7caf-fd21-012345abcdef", "not a uuid", "",
     ])
-    func malformedUUID(text: String) {
+    func malformedUUID(text: String) throws {
         let directory = IdentityDirectory()
-        #expect(identity(files: directory.files(machineId: machineId, uuid: text))?["instance"] == nil)
+        #expect(try identity(files: directory.files(machineId: machineId, uuid: text))?["instance"] == nil)
     }
 
     @Test("an instance identity without a machine id is enough; with neither, not cacheable")
-    func instanceWithoutMachineId() {
+    func instanceWithoutMachineId() throws {
         let directory = IdentityDirectory()
-        #expect(identity(files: directory.files(assetTag: "i-0123456789abcdef0"))
+        #expect(try identity(files: directory.files(assetTag: "i-0123456789abcdef0"))
                 == ["endpoint": "http://169.254.169.254", "v1": "not-allowed", "instance": "i-0123456789abcdef0"])
-        #expect(identity(files: directory.files()) == nil)
-        #expect(identity(files: directory.files(machineId: "\n", assetTag: "Default string")) == nil)
+        #expect(try identity(files: directory.files()) == nil)
+        #expect(try identity(files: directory.files(machineId: "\n", assetTag: "Default string")) == nil)
     }
 
-    @Test("no machine id or invalid settings: not cacheable")
-    func notCacheable() {
+    @Test("no machine id: not cacheable; invalid settings: an error, not a silent miss")
+    func notCacheable() throws {
         let directory = IdentityDirectory()
-        #expect(identity(files: directory.files()) == nil)
+        #expect(try identity(files: directory.files()) == nil)
         let files = directory.files(machineId: "abc\n", assetTag: "i-0123456789abcdef0")
-        #expect(identity(["AWS_EC2_METADATA_DISABLED": "true"], files: files) == nil)
+        #expect(throws: IMDSSourceError.disabled(by: "AWS_EC2_METADATA_DISABLED")) {
+            try identity(["AWS_EC2_METADATA_DISABLED": "true"], files: files)
+        }
     }
 
     @Test("a FIFO, a directory or an oversized file in an identity file's place is not read")
@@ -151,16 +153,16 @@ struct IMDSCacheIdentityTests {
             }
         }
         let started = ContinuousClock.now
-        #expect(identity(files: files)?["instance"] == nil)
+        #expect(try identity(files: files)?["instance"] == nil)
         #expect(ContinuousClock.now - started < .seconds(2), "the FIFO was opened blocking")
         writer.cancel()
         unlink(files.boardAssetTag)
         #expect(mkdir(files.boardAssetTag, 0o700) == 0)
-        #expect(identity(files: files)?["instance"] == nil)
+        #expect(try identity(files: files)?["instance"] == nil)
         rmdir(files.boardAssetTag)
         directory.write("i-0123456789abcdef0" + String(repeating: " ", count: 300), to: files.boardAssetTag)
-        #expect(identity(files: files)?["instance"] == nil)
+        #expect(try identity(files: files)?["instance"] == nil)
         directory.write("i-0123456789abcdef0" + String(repeating: " ", count: 200), to: files.boardAssetTag)
-        #expect(identity(files: files)?["instance"] == "i-0123456789abcdef0")
+        #expect(try identity(files: files)?["instance"] == "i-0123456789abcdef0")
     }
 }

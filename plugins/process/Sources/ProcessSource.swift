@@ -20,6 +20,8 @@ import ElevateCore
 public struct ProcessSource: SourcePlugin {
     public let name = "process"
     public let summary = "the credential_process of the source profile: another program's credential document"
+    /// `credential_process`, where botocore runs it: after the credentials file's keys, before the config file's.
+    public var selection: SourceSelection { SourceSelection(ranks: [.process], settings: ["credential_process"]) }
 
     /// The most a program may write to standard output (a document is a few kilobytes).
     public static let outputLimit = 64 * 1024
@@ -39,12 +41,24 @@ public struct ProcessSource: SourcePlugin {
 
     public init() {}
 
-    public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
+    /// The command line, split, and the time limit of the step's profile; `nil` when it has no
+    /// `credential_process` (the source does not apply).
+    public func settings(for step: Step, context: RunContext) throws(ProcessSourceError) -> ProcessSettings? {
         guard let command = step.profile["credential_process"] else { return nil }
-        guard let arguments = shellWords(command), let program = arguments.first else {
-            throw ProcessSourceError.unparsable(command: command)
+        guard let arguments = shellWords(command), !arguments.isEmpty else {
+            throw .unparsable(command: command)
         }
-        let timeout = try Self.timeoutSeconds(in: step.profile)
+        return ProcessSettings(
+            command: command, arguments: arguments, timeoutSeconds: try Self.timeoutSeconds(in: step.profile))
+    }
+
+    public func credentials(for step: Step, settings: ProcessSettings?, context: RunContext) async throws
+        -> Credentials?
+    {
+        guard let settings else { return nil }
+        let arguments = settings.arguments
+        let program = arguments[0]
+        let timeout = settings.timeoutSeconds
         let depth = context.environment[Self.depthVariable].flatMap { Int($0) } ?? 0
         guard depth < Self.maximumDepth else { throw ProcessSourceError.tooDeep(program: program, depth: depth) }
         var environment = context.environment
@@ -97,9 +111,8 @@ public struct ProcessSource: SourcePlugin {
     }
 
     /// The command line: nothing secret, and a different command is a different source.
-    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
-        guard let command = step.profile["credential_process"] else { return nil }
-        return ["credential_process": command]
+    public func cacheIdentity(for step: Step, settings: ProcessSettings?, context: RunContext) -> [String: String]? {
+        settings.map { ["credential_process": $0.command] }
     }
 
     /// A plan of this source alone is not cached: the program decides how long its answer is good for.
@@ -111,6 +124,16 @@ public struct ProcessSource: SourcePlugin {
         return text.split(whereSeparator: \.isNewline).last.map { trimmingWhitespace(String($0)) }
             .flatMap { $0.isEmpty ? nil : $0 }
     }
+}
+
+/// The `credential_process` of a profile, read once.
+public struct ProcessSettings: Sendable, Equatable {
+    /// The command line as written.
+    public var command: String
+    /// Its words, split as `shlex.split` does; never empty.
+    public var arguments: [String]
+    /// `elevate_process_timeout`, or the default.
+    public var timeoutSeconds: Int
 }
 
 /// The `credential_process` document, read as botocore reads it.

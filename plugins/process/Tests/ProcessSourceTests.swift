@@ -153,9 +153,9 @@ struct ProcessSourceTests {
     }
 
     @Test("the cache identity is the command line, and a plan of this source alone is not cached")
-    func identity() {
+    func identity() throws {
         let source = ProcessSource()
-        #expect(source.cacheIdentity(for: step("vault exec dev --json"), context: context())
+        #expect(try source.cacheIdentity(for: step("vault exec dev --json"), context: context())
                 == ["credential_process": "vault exec dev --json"])
         #expect(source.readsLocally)
     }

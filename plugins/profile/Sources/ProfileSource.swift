@@ -5,15 +5,20 @@ import ElevateCore
 public struct ProfileSource: SourcePlugin {
     public let name = "profile"
     public let summary = "static keys (aws_access_key_id, aws_secret_access_key) of a profile in ~/.aws"
+    /// Static keys, where botocore takes them: the credentials file's before `credential_process`, the config
+    /// file's after it.
+    public var selection: SourceSelection {
+        SourceSelection(ranks: [.credentialsFile, .configFile], settings: ["aws_access_key_id"])
+    }
 
     public init() {}
 
-    public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
+    public func credentials(for step: Step, settings: Void, context: RunContext) async throws -> Credentials? {
         try read(step.profile)
     }
 
     /// The profile's key id; `nil` when it has none, so that the run reports the problem.
-    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
+    public func cacheIdentity(for step: Step, settings: Void, context: RunContext) -> [String: String]? {
         guard let keyId = step.profile["aws_access_key_id"], !keyId.isEmpty else { return nil }
         return ["access_key_id": keyId]
     }

@@ -18,6 +18,10 @@ import ElevateSTS
 public struct WebIdentitySource: SourcePlugin {
     public let name = "web-identity"
     public let summary = "sts:AssumeRoleWithWebIdentity with the OIDC token in web_identity_token_file"
+    /// `web_identity_token_file` (with `role_arn`), first in botocore's order.
+    public var selection: SourceSelection {
+        SourceSelection(ranks: [.webIdentity], settings: ["web_identity_token_file"])
+    }
 
     /// The largest token file read (a token is a few kilobytes).
     public static let tokenLimit = 64 * 1024
@@ -35,19 +39,31 @@ public struct WebIdentitySource: SourcePlugin {
         self.retry = retry
     }
 
-    public func credentials(for step: Step, context: RunContext) async throws -> Credentials? {
+    /// The profile's web identity settings and where STS is reached; `nil` when the profile has no
+    /// `web_identity_token_file` (the source does not apply).
+    public func settings(for step: Step, context: RunContext) throws(WebIdentityError) -> WebIdentityBinding? {
         guard step.profile["web_identity_token_file"] != nil else { return nil }
         let settings = try WebIdentitySettings(profile: step.profile)
+        do {
+            return WebIdentityBinding(
+                settings: settings,
+                sts: try STSConfiguration.resolve(environment: context.environment, profile: step.profile),
+                retry: try retry.configured(environment: context.environment, profile: step.profile))
+        } catch {
+            throw .sts(roleArn: settings.roleArn, error: error)
+        }
+    }
+
+    public func credentials(for step: Step, settings binding: WebIdentityBinding?, context: RunContext) async throws
+        -> Credentials?
+    {
+        guard let binding else { return nil }
+        let settings = binding.settings
         let token = try readToken(settings.tokenFile)
         let logger = context.logger
-        let client: STSClient
-        do {
-            client = try STSClient(
-                environment: context.environment, profile: step.profile, transport: transport, retry: retry,
-                now: context.now, log: { line in logger.debug("web-identity: \(line)") })
-        } catch {
-            throw WebIdentityError.sts(roleArn: settings.roleArn, error: error)
-        }
+        let client = STSClient(
+            configuration: binding.sts, transport: transport, retry: binding.retry, now: context.now,
+            log: { line in logger.debug("web-identity: \(line)") })
         // botocore names an unnamed session after the time; so does this, under its own prefix.
         let sessionName = settings.roleSessionName ?? "aws-elevate-\(Int(context.now().timeIntervalSince1970))"
         let request = AssumeRoleWithWebIdentityRequest(
@@ -62,10 +78,11 @@ public struct WebIdentitySource: SourcePlugin {
 
     /// The role, the session name setting, the token file's path (not its content: a rotated token yields the
     /// same role) and where STS is reached.
-    public func cacheIdentity(for step: Step, context: RunContext) -> [String: String]? {
-        guard let settings = try? WebIdentitySettings(profile: step.profile),
-            let configuration = try? STSConfiguration.resolve(environment: context.environment, profile: step.profile)
-        else { return nil }
+    public func cacheIdentity(for step: Step, settings binding: WebIdentityBinding?, context: RunContext)
+        -> [String: String]?
+    {
+        guard let binding else { return nil }
+        let (settings, configuration) = (binding.settings, binding.sts)
         return [
             "role_arn": settings.roleArn, "role_session_name": settings.roleSessionName ?? "",
             "web_identity_token_file": settings.tokenFile, "region": configuration.region,
@@ -94,8 +111,15 @@ public struct WebIdentitySource: SourcePlugin {
     }
 }
 
+/// What the `web-identity` source reads of a step, once: the profile's settings and how STS is reached.
+public struct WebIdentityBinding: Sendable {
+    var settings: WebIdentitySettings
+    var sts: STSConfiguration
+    var retry: RetryPolicy
+}
+
 /// The web identity settings of a profile, checked before anything is sent.
-struct WebIdentitySettings: Equatable {
+struct WebIdentitySettings: Sendable, Equatable {
     var roleArn: String
     var tokenFile: String
     var roleSessionName: String?

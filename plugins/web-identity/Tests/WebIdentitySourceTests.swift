@@ -176,8 +176,8 @@ struct WebIdentitySourceTests {
     }
 
     @Test("the cache identity is the role, the session setting, the token file's path and where STS is reached")
-    func identity() {
-        let identity = WebIdentitySource().cacheIdentity(
+    func identity() throws {
+        let identity = try WebIdentitySource().cacheIdentity(
             for: step(["role_arn": roleArn, "web_identity_token_file": "/var/run/token"]), context: context())
         #expect(identity == [
             "role_arn": roleArn, "role_session_name": "", "web_identity_token_file": "/var/run/token",
