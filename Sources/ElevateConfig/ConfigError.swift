@@ -90,8 +90,9 @@ public enum ConfigError: ElevateFailure, Equatable {
 
     // MARK: Writing a profile (setup)
 
-    /// The profile to be written is already defined (`at`: its section header), and replacing it was not asked for.
-    case profileExists(name: String, at: FileLocation)
+    /// The profile to be written is already defined (`at`: its section header, in `configPath` or the credentials
+    /// file), and replacing it was not asked for.
+    case profileExists(name: String, at: FileLocation, configPath: String)
     /// A name that setup does not write as a profile; `reason` says what it holds.
     case invalidProfileName(name: String, reason: String)
     /// A value that a `credential_process` line cannot carry; `what` names it.
@@ -155,7 +156,7 @@ public enum ConfigError: ElevateFailure, Equatable {
                 + "'\(q(key))'\(suffix(at)) asks for \(mechanism), which aws-elevate does not support yet"
         case .noCredentials(let chain, let lookedFor):
             return prefix(chain) + "holds none of " + lookedFor.map { "'\($0)'" }.joined(separator: ", ")
-        case .profileExists(_, let at):
+        case .profileExists(_, let at, _):
             return "already exists (\(at))"
         case .invalidProfileName(let name, let reason):
             return "'\(q(name))' cannot be written as a profile name: it holds \(reason)"
@@ -166,7 +167,7 @@ public enum ConfigError: ElevateFailure, Equatable {
             return "botocore would still take its credentials from '\(q(key))'\(suffix(at)) before the new "
                 + "credential_process"
         case .breaksChain(_, let chain, let problem):
-            return "writing it would break the chain '\(q(chain))': \(problem)"
+            return "writing it would break the chain '\(q(chain))', which would then fail with: \(problem)"
         case .unwritable(let path, let reason):
             return "cannot write '\(q(path))': \(q(reason)); the file is unchanged"
         case .changedWhileWriting(let path):
@@ -230,8 +231,11 @@ public enum ConfigError: ElevateFailure, Equatable {
         case .noCredentials:
             return "add role_arn with source_profile or credential_source, "
                 + "or aws_access_key_id with aws_secret_access_key"
-        case .profileExists(_, let at):
-            return "add --force to replace its settings in '\(q(at.path))' (a backup of the file is kept), "
+        case .profileExists(_, let at, let configPath) where at.path == configPath:
+            return "add --force to replace its settings in '\(q(configPath))' (a backup of the file is kept), "
+                + "or choose another --profile"
+        case .profileExists(_, _, let configPath):
+            return "add --force to give it a section in '\(q(configPath))' as well (a backup of the file is kept), "
                 + "or choose another --profile"
         case .invalidProfileName:
             return "use a name without spaces, control characters, brackets, quotes or backslashes"

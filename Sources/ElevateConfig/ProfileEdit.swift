@@ -82,7 +82,8 @@ public struct ProfileEdit: Sendable {
         }
         if !replace, before.profile(named: name) != nil {
             throw .profileExists(
-                name: name, at: try definition(of: name, own: own, credentials: credentials, files: files))
+                name: name, at: try definition(of: name, own: own, credentials: credentials, files: files),
+                configPath: files.configPath)
         }
 
         let bytes = original ?? []

@@ -103,7 +103,12 @@ struct ProfileEditTests {
     @Test("a profile named in the credentials file only exists: refused without replace, at its line there")
     func credentialsOnlyExists() throws {
         let error = try failure("[profile a]\nregion = x\n", credentials: "[other]\nregion = y\n[admin]\nregion = x\n")
-        #expect(error == .profileExists(name: "admin", at: FileLocation(path: files.credentialsPath, line: 3)))
+        #expect(
+            error
+                == .profileExists(
+                    name: "admin", at: FileLocation(path: files.credentialsPath, line: 3), configPath: files.configPath)
+        )
+        #expect(error.remedy.hasPrefix("add --force to give it a section in '\(files.configPath)' as well"))
     }
 
     @Test("with replace, a credentials-file-only profile without keys gets its config section added")
@@ -140,7 +145,11 @@ struct ProfileEditTests {
     @Test("an existing profile is refused without replace, naming its header line")
     func existsRefused() throws {
         let error = try failure("[profile a]\nregion = x\n\n[profile admin]\nrole_arn = arn:aws:iam::1:role/x\n")
-        #expect(error == .profileExists(name: "admin", at: FileLocation(path: files.configPath, line: 4)))
+        #expect(
+            error
+                == .profileExists(
+                    name: "admin", at: FileLocation(path: files.configPath, line: 4), configPath: files.configPath))
+        #expect(error.remedy.hasPrefix("add --force to replace its settings in '\(files.configPath)'"))
     }
 
     @Test("replacing keeps the header and everything outside the section's lines, byte for byte")
