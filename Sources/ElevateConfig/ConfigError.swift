@@ -91,6 +91,25 @@ public enum ConfigError: ElevateFailure, Equatable {
     /// The profile holds nothing that yields credentials.
     case noCredentials(chain: [String], lookedFor: [String])
 
+    // MARK: Writing a profile (setup)
+
+    /// The profile to be written is already defined (`at`: its section header, in `configPath` or the credentials
+    /// file), and replacing it was not asked for.
+    case profileExists(name: String, at: FileLocation, configPath: String)
+    /// A name that setup does not write as a profile; `reason` says what it holds.
+    case invalidProfileName(name: String, reason: String)
+    /// A value that a `credential_process` line cannot carry; `what` names it.
+    case notCommandSafe(what: String, value: String)
+    /// After the edit botocore would still take the profile's credentials from `key`, before its
+    /// `credential_process`.
+    case shadowed(name: String, key: String, at: FileLocation?)
+    /// After the edit the chain profile would no longer resolve; `problem` is why.
+    case breaksChain(name: String, chain: String, problem: String)
+    /// The config file could not be written (or backed up); the file is as it was.
+    case unwritable(path: String, reason: String)
+    /// The config file changed between reading it and replacing it; nothing was written.
+    case changedWhileWriting(path: String)
+
     /// Always ``FailureCategory/configuration``.
     public var category: FailureCategory { .configuration }
 
@@ -142,6 +161,22 @@ public enum ConfigError: ElevateFailure, Equatable {
                 + "'\(q(key))'\(suffix(at)) asks for \(mechanism), which aws-elevate does not support yet"
         case .noCredentials(let chain, let lookedFor):
             return prefix(chain) + "holds none of " + lookedFor.map { "'\($0)'" }.joined(separator: ", ")
+        case .profileExists(_, let at, _):
+            return "already exists (\(at))"
+        case .invalidProfileName(let name, let reason):
+            return "'\(q(name))' cannot be written as a profile name: it holds \(reason)"
+        case .notCommandSafe(let what, let value):
+            return "the \(what) '\(q(value))' holds a line break or control character, "
+                + "which a credential_process line cannot carry"
+        case .shadowed(_, let key, let at):
+            return "botocore would still take its credentials from '\(q(key))'\(suffix(at)) before the new "
+                + "credential_process"
+        case .breaksChain(_, let chain, let problem):
+            return "writing it would break the chain '\(q(chain))', which would then fail with: \(problem)"
+        case .unwritable(let path, let reason):
+            return "cannot write '\(q(path))': \(q(reason)); the file is unchanged"
+        case .changedWhileWriting(let path):
+            return "'\(q(path))' changed while it was being edited; nothing was written"
         }
     }
 
@@ -203,6 +238,25 @@ public enum ConfigError: ElevateFailure, Equatable {
         case .noCredentials:
             return "add role_arn with source_profile or credential_source, "
                 + "or aws_access_key_id with aws_secret_access_key"
+        case .profileExists(_, let at, let configPath) where at.path == configPath:
+            return "add --force to replace its settings in '\(q(configPath))' (a backup of the file is kept), "
+                + "or choose another --profile"
+        case .profileExists(_, _, let configPath):
+            return "add --force to give it a section in '\(q(configPath))' as well (a backup of the file is kept), "
+                + "or choose another --profile"
+        case .invalidProfileName:
+            return "use a name without spaces, control characters, brackets, quotes or backslashes"
+        case .notCommandSafe(let what, _):
+            return "rename the \(what) so that it holds printable characters only"
+        case .shadowed(_, let key, _):
+            return "remove '\(q(key))' from that file (setup edits only the profile's section of the config file), "
+                + "then run setup again"
+        case .breaksChain:
+            return "choose a --profile name that the chain does not use"
+        case .unwritable:
+            return "check the permissions and free space of the file's folder"
+        case .changedWhileWriting:
+            return "run the command again"
         }
     }
 }

@@ -17,6 +17,12 @@ struct INIDocument: Sendable {
         var name: String
         var line: Int
         var entries: [Entry]
+        /// The last line that belongs to the section: its header, a setting or a continuation line (comments and
+        /// empty lines after it do not).
+        var lastLine: Int
+        /// The last line of the section that is not a continuation (a setting, or the header): its indentation is
+        /// the level against which the lines after the section are read.
+        var levelLine: Int
     }
 
     var sections: [Section]
@@ -131,6 +137,8 @@ private struct RawOption {
 private struct RawSection {
     var name: String
     var line: Int
+    var lastLine = 0
+    var levelLine = 0
     /// Exact keys (``PythonText/exactKey(_:)``) in file order.
     var order: [String] = []
     var options: [String: RawOption] = [:]
@@ -176,6 +184,7 @@ private struct ParseState {
             for _ in 0..<pendingEmptyLines { appendPiece("", line: number, to: option) }
             pendingEmptyLines = 0
             appendPiece(source.string(value), line: number, to: option)
+            modifyCurrent { $0.lastLine = number }
             return
         }
         pendingEmptyLines = 0
@@ -187,6 +196,10 @@ private struct ParseState {
             throw .lineBeforeSection(location)
         } else {
             try addOption(value, location: location)
+        }
+        modifyCurrent { section in
+            section.lastLine = number
+            section.levelLine = number
         }
     }
 
@@ -266,7 +279,10 @@ private struct ParseState {
             }
             let own = Set(section.order)
             entries += defaultEntries.filter { !own.contains(PythonText.exactKey($0.key)) }
-            result.append(INIDocument.Section(name: section.name, line: section.line, entries: entries))
+            result.append(
+                INIDocument.Section(
+                    name: section.name, line: section.line, entries: entries, lastLine: section.lastLine,
+                    levelLine: section.levelLine))
         }
         return INIDocument(sections: result)
     }

@@ -26,6 +26,7 @@ SUBCOMMANDS = [
     "cache",
     "exec",
     "profiles",
+    "setup",
     "shell-init",
     "completion",
 ]
