@@ -54,9 +54,10 @@ struct SetupCommand: AsyncParsableCommand {
         let logger = global.logger(environment: environment)
         let files = ConfigFiles.locate(environment: environment)
         let registry = BuiltinPlugins.registry()
+        let context = RunContext(environment: environment, logger: logger, mayPrompt: false)
         logger.debug("config files: \(files.configPath), \(files.credentialsPath)")
         try await FailureReport.run(profile: chain) {
-            _ = try Self.resolve(chain, in: try AWSConfig.load(files), registry: registry)
+            _ = try Self.resolve(chain, in: try AWSConfig.load(files), registry: registry, context: context)
         }
         let (edit, written, command) = try await FailureReport.run(profile: profile) {
             guard let program = Self.installedProgram(environment: environment, executable: Self.executablePath())
@@ -69,7 +70,7 @@ struct SetupCommand: AsyncParsableCommand {
             let edit = try ProfileEdit.prepare(
                 files: files, name: profile, credentialProcess: command, replace: force)
             do {
-                _ = try Self.resolve(chain, in: edit.config, registry: registry)
+                _ = try Self.resolve(chain, in: edit.config, registry: registry, context: context)
             } catch let failure as any ElevateFailure {
                 throw ConfigError.breaksChain(name: profile, chain: chain, problem: failure.problem)
             }
@@ -80,11 +81,13 @@ struct SetupCommand: AsyncParsableCommand {
         Output.write(Self.report(edit: edit, written: written, command: command))
     }
 
-    /// The plan of `chain` in `config`, with every plugin it names registered.
-    static func resolve(_ chain: String, in config: AWSConfig, registry: PluginRegistry) throws -> Plan {
-        let plan = try ProfileResolver(config: config, isSelf: SelfExecutable.isSelf).plan(for: chain)
-        try ChainRunner(registry: registry).validate(plan)
-        return plan
+    /// The plan of `chain` in `config`, bound: every plugin it names registered and every step's settings valid.
+    static func resolve(
+        _ chain: String, in config: AWSConfig, registry: PluginRegistry, context: RunContext
+    ) throws -> BoundPlan {
+        let resolver = ProfileResolver(
+            config: config, registry: registry, environment: context.environment, isSelf: SelfExecutable.isSelf)
+        return try resolver.plan(for: chain).bind(context: context)
     }
 
     /// What was done, in one or two lines.
