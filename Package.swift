@@ -89,6 +89,20 @@ let package = Package(
             dependencies: ["ElevateCore", "ElevateCrypto", "ElevateKeyring"],
             swiftSettings: swiftSettings
         ),
+        // Other programs run bounded in time and output, with their input on a pipe: credential_process, process
+        // plugins.
+        .target(
+            name: "ElevateChildProcess",
+            dependencies: ["ElevateCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Process plugins: executables named aws-elevate-plugin-NAME found on a search path, spoken to in a
+        // versioned JSON protocol on standard input and output, as source and elevation plugins.
+        .target(
+            name: "ElevatePluginHost",
+            dependencies: ["ElevateCore", "ElevateChildProcess"],
+            swiftSettings: swiftSettings
+        ),
         // ~/.aws/config and ~/.aws/credentials with botocore's meaning, and profile → plan resolution.
         .target(
             name: "ElevateConfig",
@@ -132,7 +146,7 @@ let package = Package(
         // Source: another program's credential_process document.
         .target(
             name: "ProcessSource",
-            dependencies: ["ElevateCore"],
+            dependencies: ["ElevateCore", "ElevateChildProcess"],
             path: "plugins/process/Sources",
             swiftSettings: swiftSettings
         ),
@@ -169,8 +183,8 @@ let package = Package(
             name: "ElevateCommands",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ECSSource", "ProcessSource",
-                "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ElevateCrypto",
-                "ShellFunctions", "CProcessEntry", "CBuildInfo",
+                "WebIdentitySource", "AssumeRoleElevation", "ElevatePluginHost", "ElevateSTS", "ElevateCache",
+                "ElevateCrypto", "ShellFunctions", "CProcessEntry", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -302,7 +316,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ProcessSourceTests",
-            dependencies: ["ProcessSource", "ElevateCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ProcessSource", "ElevateChildProcess", "ElevateCore", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "plugins/process/Tests",
             swiftSettings: swiftSettings
         ),
@@ -314,6 +330,14 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             path: "plugins/web-identity/Tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ElevatePluginHostTests",
+            dependencies: [
+                "ElevatePluginHost", "ElevateChildProcess", "ElevateCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),

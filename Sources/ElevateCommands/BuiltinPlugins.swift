@@ -1,6 +1,7 @@
 import AssumeRoleElevation
 import ECSSource
 import ElevateCore
+import ElevatePluginHost
 import EnvSource
 import IMDSSource
 import ProcessSource
@@ -24,6 +25,14 @@ package enum BuiltinPlugins {
             // Only a duplicate name can fail, and the list above is fixed: a test pins that it builds.
             preconditionFailure("\(error)")
         }
+        return registry
+    }
+
+    /// The registry of every built-in plugin, which finds process plugins in the folders `environment` names
+    /// (``PluginSearchPath``) for the names a profile gives that no built-in plugin has.
+    package static func registry(processPluginsFrom environment: [String: String]) -> PluginRegistry {
+        var registry = registry()
+        registry.locator = ProcessPluginLocator(searchPath: PluginSearchPath(environment: environment))
         return registry
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import ElevateCache
 import ElevateConfig
 import ElevateCore
+import ElevatePluginHost
 import Logging
 
 /// One credential request as a straight line: resolve the profile → bind its plugins' settings → run the chain
@@ -28,6 +29,11 @@ struct Pipeline {
         let files = ConfigFiles.locate(environment: environment)
         logger.debug("config files: \(files.configPath), \(files.credentialsPath)")
         let config = try AWSConfig.load(files)
+        var registry = registry
+        // Process plugins are looked up by the resolver, only for a name a profile gives that nothing registered has.
+        if registry.locator == nil {
+            registry.locator = ProcessPluginLocator(searchPath: PluginSearchPath(environment: environment))
+        }
         let resolver = ProfileResolver(
             config: config, registry: registry, environment: environment, isSelf: SelfExecutable.isSelf)
         let plan = try resolver.plan(for: profile)

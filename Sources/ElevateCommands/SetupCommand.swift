@@ -53,7 +53,7 @@ struct SetupCommand: AsyncParsableCommand {
         let environment = processEnvironment()
         let logger = global.logger(environment: environment)
         let files = ConfigFiles.locate(environment: environment)
-        let registry = BuiltinPlugins.registry()
+        let registry = BuiltinPlugins.registry(processPluginsFrom: environment)
         let context = RunContext(environment: environment, logger: logger, mayPrompt: false)
         logger.debug("config files: \(files.configPath), \(files.credentialsPath)")
         try await FailureReport.run(profile: chain) {

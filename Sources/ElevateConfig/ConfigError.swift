@@ -90,6 +90,19 @@ public enum ConfigError: ElevateFailure, Equatable {
     case unsupported(chain: [String], key: String, mechanism: String, at: FileLocation?)
     /// The profile holds nothing that yields credentials.
     case noCredentials(chain: [String], lookedFor: [String])
+    /// `elevate_source` or `elevate_plugin` (`key`) holds something that cannot name a plugin.
+    case invalidPluginName(chain: [String], key: String, value: String, at: FileLocation?)
+    /// `key` names no registered plugin, and no executable `aws-elevate-plugin-NAME` is in the `searched` folders.
+    case pluginNotFound(chain: [String], key: String, name: String, searched: [String], at: FileLocation?)
+    /// `key` names a process plugin whose executable at `path` cannot be run, for `reason`.
+    case pluginUnusable(chain: [String], key: String, path: String, reason: String, at: FileLocation?)
+    /// `key` names a built-in plugin of the other `kind`.
+    case pluginOfOtherKind(chain: [String], key: String, name: String, kind: PluginKind, at: FileLocation?)
+    /// `key` (an aws-elevate setting) is set together with `other`, and only one of them may say where the profile's
+    /// credentials come from.
+    case conflictingSettings(chain: [String], key: String, other: String, at: FileLocation?)
+    /// `elevate_plugin` without `role_arn` has none of `source_profile`, `credential_source`, `elevate_source`.
+    case noPluginSource(chain: [String], at: FileLocation?)
 
     // MARK: Writing a profile (setup)
 
@@ -161,6 +174,25 @@ public enum ConfigError: ElevateFailure, Equatable {
                 + "'\(q(key))'\(suffix(at)) asks for \(mechanism), which aws-elevate does not support yet"
         case .noCredentials(let chain, let lookedFor):
             return prefix(chain) + "holds none of " + lookedFor.map { "'\($0)'" }.joined(separator: ", ")
+        case .invalidPluginName(let chain, let key, let value, let at):
+            return prefix(chain) + "\(key) \(quotedForMessage(value, limit: 80))\(suffix(at)) is not a plugin name"
+        case .pluginNotFound(let chain, let key, let name, let searched, let at):
+            let folders = searched.isEmpty ? "no plugin folder is set" : "none of "
+                + searched.map { quotedForMessage($0, limit: 120) }.joined(separator: ", ") + " holds it"
+            return prefix(chain) + "\(key) '\(name)'\(suffix(at)) names no built-in plugin, and no executable "
+                + "'aws-elevate-plugin-\(name)' was found: \(folders)"
+        case .pluginUnusable(let chain, let key, let path, let reason, let at):
+            return prefix(chain) + "\(key)\(suffix(at)) names the process plugin "
+                + "\(quotedForMessage(path, limit: 200)), which cannot be run: \(reason)"
+        case .pluginOfOtherKind(let chain, let key, let name, let kind, let at):
+            return prefix(chain) + "\(key) '\(name)'\(suffix(at)) names the built-in \(kind) plugin, "
+                + "not \(kind == .source ? "an elevation" : "a source")"
+        case .conflictingSettings(let chain, let key, let other, let at):
+            return prefix(chain) + "\(key) and '\(q(other))'\(suffix(at)) are both set, and only one may say "
+                + "where the credentials come from"
+        case .noPluginSource(let chain, let at):
+            return prefix(chain) + "elevate_plugin\(suffix(at)) has none of source_profile, credential_source, "
+                + "elevate_source to elevate from"
         case .profileExists(_, let at, _):
             return "already exists (\(at))"
         case .invalidProfileName(let name, let reason):
@@ -220,7 +252,7 @@ public enum ConfigError: ElevateFailure, Equatable {
                 + "credential_source to start from the machine's own identity"
         case .noSource:
             return "add source_profile = PROFILE, or credential_source = "
-                + CredentialSource.allCases.map(\.rawValue).joined(separator: " | ")
+                + CredentialSource.allCases.map(\.rawValue).joined(separator: " | ") + ", or elevate_source = PLUGIN"
         case .unknownCredentialSource:
             return "use one of: " + CredentialSource.allCases.map(\.rawValue).joined(separator: ", ")
         case .noPlugin:
@@ -238,6 +270,23 @@ public enum ConfigError: ElevateFailure, Equatable {
         case .noCredentials:
             return "add role_arn with source_profile or credential_source, "
                 + "or aws_access_key_id with aws_secret_access_key"
+        case .invalidPluginName(_, let key, _, _):
+            return "give \(key) a plugin's name: lower-case letters, digits and '-' (aws-elevate plugins lists them)"
+        case .pluginNotFound(_, _, let name, _, _):
+            return "install an executable 'aws-elevate-plugin-\(name)' in a folder of AWS_ELEVATE_PLUGIN_PATH or in "
+                + "~/.local/share/aws-elevate/plugins, or correct the name (aws-elevate plugins lists them)"
+        case .pluginUnusable:
+            return "make it a regular file that you may execute and that only its owner may write (chmod 755)"
+        case .pluginOfOtherKind(_, let key, _, let kind, _):
+            return kind == .source
+                ? "use the source plugin with elevate_source, or name an elevation plugin in \(key)"
+                : "use the elevation plugin with elevate_plugin, or name a source plugin in \(key)"
+        case .conflictingSettings(_, let key, let other, _):
+            return "keep one: \(key) is read by aws-elevate only, '\(q(other))' by botocore and the other SDKs too; "
+                + "give the plugin its own profile"
+        case .noPluginSource:
+            return "add source_profile = PROFILE, credential_source = "
+                + CredentialSource.allCases.map(\.rawValue).joined(separator: " | ") + ", or elevate_source = PLUGIN"
         case .profileExists(_, let at, let configPath) where at.path == configPath:
             return "add --force to replace its settings in '\(q(configPath))' (a backup of the file is kept), "
                 + "or choose another --profile"

@@ -26,6 +26,12 @@ public enum CredentialSource: String, CaseIterable, Sendable {
 /// - aws-elevate's extension: `credential_source` without `role_arn` makes the machine's own identity the source.
 /// - A requested profile holding none of that starts, as botocore's default chain does, from a source whose
 ///   environment variables are set (the container credential endpoint).
+/// - aws-elevate's plugin settings, which botocore ignores: `elevate_source = NAME` names the source plugin (built in,
+///   else a process plugin) a profile starts from, in place of `source_profile` or `credential_source` (with
+///   `role_arn` or `elevate_plugin`, which then elevate from it) and of every setting botocore would take
+///   credentials from; any of those next to it is an error, so that no profile means one thing to botocore and
+///   another to aws-elevate. `elevate_plugin = NAME` makes a profile a hop through that elevation plugin (default
+///   the one `role_arn` selects), with the same sources as `role_arn`.
 public struct ProfileResolver: Sendable {
     /// The merged files the profiles come from.
     public var config: AWSConfig
@@ -62,7 +68,12 @@ public struct ProfileResolver: Sendable {
         -> (SourceStep, [HopStep])
     {
         // botocore's assume-role provider leaves a profile with web identity settings to the web identity provider.
-        let assumes = has(profile, roleArn) && selecting(.webIdentity, profile) == nil
+        let webIdentity = selecting(.webIdentity, profile)
+        if let (_, key) = webIdentity, has(profile, elevatePlugin) {
+            let field = Field(profile: profile, chain: chain, config: config)
+            throw .conflictingSettings(chain: chain, key: elevatePlugin, other: key, at: field.location(elevatePlugin))
+        }
+        let assumes = (has(profile, roleArn) || has(profile, elevatePlugin)) && webIdentity == nil
         // Static keys take precedence over role_arn in a source profile; only the requested one is always assumed.
         if assumes && (requested || !hasStaticKeys(profile)) {
             return try assumeRole(profile, chain: chain)
@@ -80,8 +91,13 @@ public struct ProfileResolver: Sendable {
 
     private func assumeRole(_ profile: Profile, chain: [String]) throws(ConfigError) -> (SourceStep, [HopStep]) {
         let field = Field(profile: profile, chain: chain, config: config)
-        _ = try field.text(roleArn)
-        guard let elevation = registry.elevation(selectedBy: roleArn) else {
+        let elevation: any ElevationPlugin
+        if has(profile, roleArn) { _ = try field.text(roleArn) }
+        if has(profile, elevatePlugin) {
+            elevation = try namedElevation(field)
+        } else if let selected = registry.elevation(selectedBy: roleArn) {
+            elevation = selected
+        } else {
             throw .noPlugin(chain: chain, setting: roleArn, at: field.location(roleArn))
         }
         let hop = HopStep(plugin: elevation, profile: profile)
@@ -90,7 +106,11 @@ public struct ProfileResolver: Sendable {
         if hasSourceProfile && hasCredentialSource {
             throw .bothSources(chain: chain, at: field.location("credential_source"))
         }
+        if has(profile, elevateSource) {
+            return (try namedSource(field), [hop])
+        }
         if !hasSourceProfile && !hasCredentialSource {
+            guard has(profile, roleArn) else { throw .noPluginSource(chain: chain, at: field.location(elevatePlugin)) }
             throw .noSource(chain: chain, at: field.location(roleArn))
         }
         if hasCredentialSource {
@@ -113,6 +133,7 @@ public struct ProfileResolver: Sendable {
     private func baseStep(_ profile: Profile, chain: [String], requested: Bool) throws(ConfigError) -> SourceStep {
         let field = Field(profile: profile, chain: chain, config: config)
         let name = profile.name
+        if has(profile, elevateSource) { return try namedSource(field) }
         // botocore's web identity provider comes first, and takes a profile with role_arn and the token file.
         if let (plugin, key) = selecting(.webIdentity, profile) {
             guard has(profile, roleArn) else {
@@ -160,7 +181,56 @@ public struct ProfileResolver: Sendable {
             return SourceStep(plugin: plugin, profile: profile)
         }
         let settings = registry.sources.flatMap(\.selection.settings)
-        throw .noCredentials(chain: chain, lookedFor: [roleArn] + settings + ["credential_source"])
+        throw .noCredentials(chain: chain, lookedFor: [roleArn] + settings + ["credential_source", elevateSource])
+    }
+
+    /// The source plugin `elevate_source` names. Every other setting that says where credentials come from is an
+    /// error next to it, unless it selects the very plugin named (`elevate_source = process` with
+    /// `credential_process`).
+    private func namedSource(_ field: Field) throws(ConfigError) -> SourceStep {
+        let profile = field.profile
+        let name = try pluginName(elevateSource, field)
+        for other in ["source_profile", "credential_source"] where has(profile, other) {
+            throw .conflictingSettings(chain: field.chain, key: elevateSource, other: other, at: field.location(other))
+        }
+        for source in registry.sources where source.name != name {
+            if let other = source.selection.settings.first(where: { has(profile, $0) }) {
+                throw .conflictingSettings(
+                    chain: field.chain, key: elevateSource, other: other, at: field.location(other))
+            }
+        }
+        let plugin = try lookUp(elevateSource, name, field, registry.source(namedInProfile:))
+        return SourceStep(plugin: plugin, profile: profile)
+    }
+
+    /// The elevation plugin `elevate_plugin` names.
+    private func namedElevation(_ field: Field) throws(ConfigError) -> any ElevationPlugin {
+        try lookUp(elevatePlugin, try pluginName(elevatePlugin, field), field, registry.elevation(namedInProfile:))
+    }
+
+    /// The plugin `name`, which `key` of the field's profile holds, as `lookup` finds it.
+    private func lookUp<Plugin>(
+        _ key: String, _ name: String, _ field: Field, _ lookup: (String) -> PluginLookup<Plugin>
+    ) throws(ConfigError) -> Plugin {
+        switch lookup(name) {
+        case .found(let plugin):
+            return plugin
+        case .notFound(let searched):
+            throw .pluginNotFound(chain: field.chain, key: key, name: name, searched: searched, at: field.location(key))
+        case .unusable(let path, let reason):
+            throw .pluginUnusable(chain: field.chain, key: key, path: path, reason: reason, at: field.location(key))
+        case .builtinOfOtherKind(let kind):
+            throw .pluginOfOtherKind(chain: field.chain, key: key, name: name, kind: kind, at: field.location(key))
+        }
+    }
+
+    /// The plugin name `key` holds, checked before anything is looked up with it.
+    private func pluginName(_ key: String, _ field: Field) throws(ConfigError) -> String {
+        let value = try field.text(key)!
+        guard isPluginName(value) else {
+            throw .invalidPluginName(chain: field.chain, key: key, value: value, at: field.location(key))
+        }
+        return value
     }
 
     /// The `credential_source` of a profile as a source step.
@@ -206,6 +276,9 @@ public struct ProfileResolver: Sendable {
 }
 
 private let roleArn = "role_arn"
+/// aws-elevate's own settings, which botocore ignores: the source plugin and the hop's elevation plugin by name.
+private let elevateSource = "elevate_source"
+private let elevatePlugin = "elevate_plugin"
 private let accessKeyId = "aws_access_key_id"
 private let secretAccessKey = "aws_secret_access_key"
 /// In botocore's order of preference.

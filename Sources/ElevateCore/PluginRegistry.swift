@@ -4,6 +4,9 @@ public struct PluginRegistry: Sendable {
     public private(set) var sources: [any SourcePlugin] = []
     /// Elevation plugins in registration order.
     public private(set) var elevations: [any ElevationPlugin] = []
+    /// Finds plugins by name outside the registry (process plugins), asked only for a name that no registered
+    /// plugin has; `nil`: only registered plugins exist.
+    public var locator: (any PluginLocator)?
 
     public init() {}
 
@@ -59,6 +62,25 @@ public struct PluginRegistry: Sendable {
 }
 
 extension PluginRegistry {
+    /// The source plugin a profile names (`elevate_source`): the registered one of that name, which wins, else the
+    /// ``locator``'s.
+    public func source(namedInProfile name: String) -> PluginLookup<any SourcePlugin> {
+        if let plugin = sources.first(where: { $0.name == name }) { return .found(plugin) }
+        if elevations.contains(where: { $0.name == name }) { return .builtinOfOtherKind(.elevation) }
+        return locator?.source(named: name) ?? .notFound(searched: [])
+    }
+
+    /// The elevation plugin a profile names (`elevate_plugin`): the registered one of that name, which wins, else the
+    /// ``locator``'s.
+    public func elevation(namedInProfile name: String) -> PluginLookup<any ElevationPlugin> {
+        if let plugin = elevations.first(where: { $0.name == name }) { return .found(plugin) }
+        if sources.contains(where: { $0.name == name }) { return .builtinOfOtherKind(.source) }
+        return locator?.elevation(named: name) ?? .notFound(searched: [])
+    }
+
+    /// Every registered name, of either kind: a process plugin of one of these names is never run.
+    public var builtinNames: Set<String> { Set(sources.map(\.name) + elevations.map(\.name)) }
+
     /// The first registered source chosen at `rank` of botocore's order, if any.
     public func source(at rank: SourceRank) -> (any SourcePlugin)? {
         sources.first { $0.selection.ranks.contains(rank) }
@@ -96,4 +118,31 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         guard let clash else { return "\(kind) plugin '\(name)' is registered twice" }
         return "\(kind) plugin '\(name)' claims \(clash)"
     }
+}
+
+/// Finds plugins that are not registered, by name: process plugins, looked up only for the names a plan uses.
+public protocol PluginLocator: Sendable {
+    /// The source plugin called `name`.
+    func source(named name: String) -> PluginLookup<any SourcePlugin>
+    /// The elevation plugin called `name`.
+    func elevation(named name: String) -> PluginLookup<any ElevationPlugin>
+}
+
+/// What looking a plugin up by name found.
+public enum PluginLookup<Plugin: Sendable>: Sendable {
+    case found(Plugin)
+    /// Nothing has the name; `searched` names the places looked in, for messages.
+    case notFound(searched: [String])
+    /// Something with the name exists at `path` but cannot serve, for `reason`.
+    case unusable(path: String, reason: String)
+    /// A registered plugin of the other kind has the name; built-in names are never looked up elsewhere.
+    case builtinOfOtherKind(PluginKind)
+}
+
+/// Whether `name` can name a plugin: 1 to 64 bytes of lower-case ASCII letters, digits and `-`, starting with a
+/// letter or digit, as every built-in name is; so a name can never reach outside a plugin folder.
+public func isPluginName(_ name: String) -> Bool {
+    let bytes = name.utf8
+    guard let first = bytes.first, bytes.count <= 64, first != UInt8(ascii: "-") else { return false }
+    return bytes.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") }
 }

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import ElevateChildProcess
 import ElevateCore
 
 /// Source plugin `process`: base credentials from another program, as botocore takes them from a source profile's
@@ -27,10 +28,10 @@ public struct ProcessSource: SourcePlugin {
     public static let outputLimit = 64 * 1024
 
     /// Counts how deep credential processes run inside each other; every program gets it, one higher.
-    public static let depthVariable = "AWS_ELEVATE_PROCESS_DEPTH"
+    public static let depthVariable = ChildProcess.depthVariable
     /// The deepest nesting allowed: a program that runs aws-elevate for the same profile again would otherwise
     /// start processes without end.
-    public static let maximumDepth = 4
+    public static let maximumDepth = ChildProcess.maximumDepth
 
     /// The profile key that limits how long the program may run, in seconds.
     public static let timeoutKey = "elevate_process_timeout"
@@ -59,10 +60,8 @@ public struct ProcessSource: SourcePlugin {
         let arguments = settings.arguments
         let program = arguments[0]
         let timeout = settings.timeoutSeconds
-        let depth = context.environment[Self.depthVariable].flatMap { Int($0) } ?? 0
-        guard depth < Self.maximumDepth else { throw ProcessSourceError.tooDeep(program: program, depth: depth) }
-        var environment = context.environment
-        environment[Self.depthVariable] = String(depth + 1)
+        let (depth, nested) = ChildProcess.nested(context.environment)
+        guard let environment = nested else { throw ProcessSourceError.tooDeep(program: program, depth: depth) }
         context.logger.debug("process: running '\(singleLine(program))' (credential_process of profile '\(singleLine(step.profile.name))', at most \(timeout) s)")
         let output: ChildOutput
         do {
@@ -77,15 +76,8 @@ public struct ProcessSource: SourcePlugin {
             case .io(let code): throw ProcessSourceError.io(program: program, reason: errnoText(code))
             }
         }
-        switch output.ending {
-        case .exited(0):
-            break
-        case .exited(let status):
-            throw ProcessSourceError.failed(program: program, ending: "exited with status \(status)",
-                                            stderr: lastLine(output.stderr))
-        case .signaled(let signal):
-            throw ProcessSourceError.failed(program: program, ending: "was killed by signal \(signal)",
-                                            stderr: lastLine(output.stderr))
+        guard output.ending == .exited(0) else {
+            throw ProcessSourceError.failed(program: program, ending: output.endingText, stderr: output.lastErrorLine)
         }
         if output.stdoutOverflowed {
             throw ProcessSourceError.badDocument(program: program, reason: "it wrote more than 64 KiB")
@@ -95,19 +87,13 @@ public struct ProcessSource: SourcePlugin {
 
     /// `elevate_process_timeout` of `profile`: whole seconds from 1 to ``maximumTimeoutSeconds``, else the default.
     static func timeoutSeconds(in profile: Profile) throws(ProcessSourceError) -> Int {
-        let name = "\(timeoutKey) in profile '\(profile.name)'"
-        if profile.sections[timeoutKey] != nil {
-            throw .invalidSetting(name: name, value: "", expected: "a plain value, not a sub-section")
+        do {
+            return try TimeLimitSetting.seconds(
+                in: profile, key: timeoutKey, defaultSeconds: defaultTimeoutSeconds, maximum: maximumTimeoutSeconds)
+        } catch {
+            throw .invalidSetting(
+                name: "\(timeoutKey) in profile '\(profile.name)'", value: error.value, expected: error.expected)
         }
-        guard let text = profile[timeoutKey].map(trimmingWhitespace), !text.isEmpty else {
-            return defaultTimeoutSeconds
-        }
-        guard text.utf8.count <= 5, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let seconds = Int(text),
-            (1...maximumTimeoutSeconds).contains(seconds)
-        else {
-            throw .invalidSetting(name: name, value: text, expected: "whole seconds from 1 to \(maximumTimeoutSeconds)")
-        }
-        return seconds
     }
 
     /// The command line: nothing secret, and a different command is a different source.
@@ -117,13 +103,6 @@ public struct ProcessSource: SourcePlugin {
 
     /// A plan of this source alone is not cached: the program decides how long its answer is good for.
     public var readsLocally: Bool { true }
-
-    /// The last non-empty line of a program's standard error, for the one-line message.
-    func lastLine(_ bytes: [UInt8]) -> String? {
-        let text = String(decoding: bytes, as: UTF8.self)
-        return text.split(whereSeparator: \.isNewline).last.map { trimmingWhitespace(String($0)) }
-            .flatMap { $0.isEmpty ? nil : $0 }
-    }
 }
 
 /// The `credential_process` of a profile, read once.
@@ -138,49 +117,31 @@ public struct ProcessSettings: Sendable, Equatable {
 
 /// The `credential_process` document, read as botocore reads it.
 package enum ProcessDocument {
-    private struct Document: Decodable {
-        // Optional so that a missing key is reported by name rather than as a decoding error.
+    private struct Versioned: Decodable {
         var Version: Int?
-        var AccessKeyId: String?
-        var SecretAccessKey: String?
-        var SessionToken: String?
-        var Expiration: String?
     }
 
     package static func credentials(from bytes: [UInt8], program: String) throws(ProcessSourceError) -> Credentials {
-        let document: Document
+        let version: Int?
+        let fields: CredentialFields
         do {
-            document = try JSONDecoder().decode(Document.self, from: Data(bytes))
+            let decoder = JSONDecoder()
+            version = try decoder.decode(Versioned.self, from: Data(bytes)).Version
+            fields = try decoder.decode(CredentialFields.self, from: Data(bytes))
         } catch {
             // Never quote the output: it may hold a secret.
             throw .badDocument(program: program, reason: "its output is not a JSON credential document")
         }
-        guard document.Version == 1 else {
+        guard version == 1 else {
             throw .badDocument(
-                program: program,
-                reason: document.Version.map { "Version is \($0), not 1" } ?? "the document has no Version")
+                program: program, reason: version.map { "Version is \($0), not 1" } ?? "the document has no Version")
         }
-        guard let keyId = document.AccessKeyId, !keyId.isEmpty else {
-            throw .badDocument(program: program, reason: "AccessKeyId is missing or empty")
+        switch fields.credentials() {
+        case .success(let credentials): return credentials
+        case .failure(let invalid): throw .badDocument(program: program, reason: invalid.reason)
         }
-        guard let secret = document.SecretAccessKey, !secret.isEmpty else {
-            throw .badDocument(program: program, reason: "SecretAccessKey is missing or empty")
-        }
-        let token = document.SessionToken.flatMap { $0.isEmpty ? nil : $0 }
-        var expiration: Date?
-        if let text = document.Expiration {
-            guard let date = Timestamp.parse(text) else {
-                throw .badDocument(program: program, reason: "Expiration \(quoted(text)) is not an RFC 3339 time")
-            }
-            expiration = date
-        }
-        return Credentials(
-            accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, expiration: expiration,
-            // Temporary credentials count as a role session as far as STS chaining limits go, as for `env`.
-            origin: token == nil ? .user : .role)
     }
 }
-
 
 /// Errors of the `process` source. Messages name the program, never its output.
 public enum ProcessSourceError: ElevateFailure, Equatable {

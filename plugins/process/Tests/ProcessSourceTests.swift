@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ElevateChildProcess
 import ElevateCore
 import Logging
 import Testing
