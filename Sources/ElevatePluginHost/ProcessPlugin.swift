@@ -50,6 +50,22 @@ public enum ProcessPlugin {
         return parts
     }
 
+    /// Asks plugin `name` at `path` for the credentials of `step`: a source's, or with `elevating`, those of hop
+    /// number `hop` from `input`.
+    static func ask(
+        _ name: String, at path: String, for step: Step, settings: ProcessPluginSettings,
+        elevating: (input: Credentials, hop: Int)? = nil, context: RunContext
+    ) throws(PluginHostError) -> Credentials {
+        let kind: PluginKind = elevating == nil ? .source : .elevation
+        let request = PluginProtocol.Request(
+            kind: kind, plugin: name, profile: step.profile, region: settings.region, hop: elevating?.hop,
+            input: elevating?.input)
+        let origin = PluginHostError.Origin(plugin: name, path: path, kind: kind, profile: step.profile.name)
+        let secrets = elevating.map { [$0.input.secretAccessKey] + ($0.input.sessionToken.map { [$0] } ?? []) } ?? []
+        return try run(
+            request, origin: origin, timeoutSeconds: settings.timeoutSeconds, secrets: secrets, context: context)
+    }
+
     /// Runs the plugin at `origin.path` with `request` on its standard input, in a process group of its own, and
     /// reads its answer. `secrets` are hidden wherever the plugin's standard error is shown.
     static func run(
@@ -131,11 +147,7 @@ public struct ProcessSourcePlugin: SourcePlugin {
     public func credentials(for step: Step, settings: ProcessPluginSettings, context: RunContext) async throws
         -> Credentials?
     {
-        let request = PluginProtocol.Request(
-            kind: .source, plugin: name, profile: step.profile, region: settings.region, hop: nil, input: nil)
-        let origin = PluginHostError.Origin(plugin: name, path: path, kind: .source, profile: step.profile.name)
-        return try ProcessPlugin.run(
-            request, origin: origin, timeoutSeconds: settings.timeoutSeconds, secrets: [], context: context)
+        try ProcessPlugin.ask(name, at: path, for: step, settings: settings, context: context)
     }
 
     public func cacheIdentity(for step: Step, settings: ProcessPluginSettings, context: RunContext) -> [String: String]? {
@@ -164,12 +176,7 @@ public struct ProcessElevationPlugin: ElevationPlugin {
     public func elevate(
         _ input: Credentials, step: Step, settings: ProcessPluginSettings, hop: Int, context: RunContext
     ) async throws -> Credentials {
-        let request = PluginProtocol.Request(
-            kind: .elevation, plugin: name, profile: step.profile, region: settings.region, hop: hop, input: input)
-        let origin = PluginHostError.Origin(plugin: name, path: path, kind: .elevation, profile: step.profile.name)
-        let secrets = [input.secretAccessKey] + (input.sessionToken.map { [$0] } ?? [])
-        return try ProcessPlugin.run(
-            request, origin: origin, timeoutSeconds: settings.timeoutSeconds, secrets: secrets, context: context)
+        try ProcessPlugin.ask(name, at: path, for: step, settings: settings, elevating: (input, hop), context: context)
     }
 
     public func cacheIdentity(for step: Step, settings: ProcessPluginSettings, context: RunContext) -> [String: String]? {
