@@ -65,6 +65,9 @@ struct ResolutionRegistryTests {
         ("credential_process", ["credential_process = /usr/bin/helper"]),
         ("config keys", ["aws_access_key_id = AKIACONFIG", "aws_secret_access_key = s"]),
         ("keys-file", ["aws_access_key_id = AKIACREDS", "aws_secret_access_key = s"]),
+        // aws-elevate's own settings, naming built-in plugins (the registry's names win over process plugins).
+        ("elevate_source", ["elevate_source = env"]),
+        ("elevate_plugin", ["elevate_plugin = assume-role"]),
     ]
 
     /// Every combination of the features, of `credential_source` (unset or each value) and of the container

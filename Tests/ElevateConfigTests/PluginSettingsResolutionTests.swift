@@ -107,6 +107,15 @@ struct PluginSettingsResolutionTests {
         #expect(locator.asked.withLock { $0 }.isEmpty)
     }
 
+    @Test("elevate_plugin = assume-role without role_arn names the missing role_arn")
+    func builtinNeedsItsSetting() throws {
+        let error = try failure("app", ["[profile app]", "elevate_plugin = assume-role", "source_profile = base"])
+        guard case .missingKey(["app"], "role_arn", "elevate_plugin", _) = error else {
+            Issue.record("got \(error)")
+            return
+        }
+    }
+
     @Test("elevate_source = process with the profile's credential_process is the built-in process source")
     func sameSource() throws {
         #expect(try plan("p", ["[profile p]", "elevate_source = process", "credential_process = /bin/helper"]) == "process(p)")
