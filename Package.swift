@@ -258,7 +258,7 @@ let package = Package(
             name: "ElevateCommandsTests",
             dependencies: [
                 "ElevateCommands", "ElevateCore", "ElevateConfig", "ElevateCache", "EnvSource", "ProfileSource",
-                "IMDSSource", "ProcessSource", "WebIdentitySource", "AssumeRoleElevation",
+                "IMDSSource", "ProcessSource", "WebIdentitySource", "AssumeRoleElevation", "ElevatePluginHost",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

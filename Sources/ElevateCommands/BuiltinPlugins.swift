@@ -35,4 +35,10 @@ package enum BuiltinPlugins {
         registry.locator = ProcessPluginLocator(searchPath: PluginSearchPath(environment: environment))
         return registry
     }
+
+    /// The process plugins in the folders `environment` names that are never run, because a built-in plugin or an
+    /// executable in an earlier folder has their name (for `doctor` and `aws-elevate plugins`).
+    package static func shadowedProcessPlugins(environment: [String: String]) -> [ShadowedPlugin] {
+        PluginSearchPath(environment: environment).shadowed(builtinNames: registry().builtinNames)
+    }
 }

@@ -140,6 +140,12 @@ public struct ShadowedPlugin: Sendable, Equatable {
     public var path: String
     /// What runs instead: `built-in plugin 'NAME'`, or the path of an earlier executable.
     public var shadowedBy: String
+
+    public init(name: String, path: String, shadowedBy: String) {
+        self.name = name
+        self.path = path
+        self.shadowedBy = shadowedBy
+    }
 }
 
 extension PluginSearchPath {

@@ -5,6 +5,7 @@ import AssumeRoleElevation
 import ElevateCache
 import ElevateConfig
 import ElevateCore
+import ElevatePluginHost
 import EnvSource
 import IMDSSource
 import Logging
@@ -91,6 +92,35 @@ struct CacheKeyPinTests {
         }
     }
 
+    /// Process plugins at fixed paths, as a search path would find them.
+    struct FixedPlugins: PluginLocator {
+        func source(named name: String) -> PluginLookup<any SourcePlugin> {
+            .found(ProcessSourcePlugin(name: name, path: "/opt/aws-elevate/aws-elevate-plugin-\(name)"))
+        }
+        func elevation(named name: String) -> PluginLookup<any ElevationPlugin> {
+            .found(ProcessElevationPlugin(name: name, path: "/opt/aws-elevate/aws-elevate-plugin-\(name)"))
+        }
+    }
+
+    static let pluginConfig = """
+        [profile keys]
+        elevate_source = keyfile
+        keyfile = /run/keys.env
+
+        [profile keys-chain]
+        role_arn = arn:aws:iam::123456789012:role/app
+        source_profile = keys
+
+        [profile tagged]
+        elevate_plugin = tagged-role
+        role_arn = arn:aws:iam::123456789012:role/tagged
+        source_profile = keys-chain
+        region = eu-west-1
+        session_tags =
+            team = platform
+
+        """
+
     func key(_ profile: String) throws -> String? {
         let identity = Identity()
         var registry = PluginRegistry()
@@ -100,8 +130,10 @@ struct CacheKeyPinTests {
         try registry.register(ProcessSource())
         try registry.register(WebIdentitySource())
         try registry.register(AssumeRoleElevation())
+        registry.locator = FixedPlugins()
         let files = ConfigFiles(configPath: "/pin/config", credentialsPath: "/pin/credentials")
-        let config = try AWSConfig.parse(config: Self.config, credentials: Self.credentials, files: files)
+        let config = try AWSConfig.parse(
+            config: Self.config + "\n" + Self.pluginConfig, credentials: Self.credentials, files: files)
         let environment = ["AWS_ACCESS_KEY_ID": "AKIAPINNEDENV0000001", "AWS_SECRET_ACCESS_KEY": "s"]
         let resolver = ProfileResolver(
             config: config, registry: registry, environment: environment, isSelf: { _ in false })
@@ -124,6 +156,20 @@ struct CacheKeyPinTests {
             ("vault-chain", "9c7abefb4fe2f0c83af4cf6d570190e8460c8ddbb61b8ad6817078074e8ff3d5"),
         ])
     func pinned(profile: String, digest: String) throws {
+        #expect(try key(profile) == digest)
+    }
+
+    /// Process plugins' steps are keyed in v1 too, by their name and identity parts (protocol version, executable,
+    /// region, every setting sent): a change to those parts must come with a new key version or protocol version.
+    /// The key of `keys` was also derived independently (Python's hashlib over the documented field encoding).
+    @Test(
+        "plans through process plugins keep the key they had",
+        arguments: [
+            ("keys", "fbeb060bead107ba7f53a4461034d921ee680b175840f18ff107ab6fc8d980b0"),
+            ("keys-chain", "8d2615f709d1014f238c8e4d6984511bdedcb81d074398603711cd1df294d2fd"),
+            ("tagged", "d6634e94bb68243f3e7126a61ef6629181723884017751309e71ec9de2367a98"),
+        ])
+    func pinnedPlugins(profile: String, digest: String) throws {
         #expect(try key(profile) == digest)
     }
 }

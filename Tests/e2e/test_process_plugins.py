@@ -98,6 +98,10 @@ def test_the_shell_source_alone_is_served_and_its_expiring_answer_cached(sandbox
     assert "cache: hit" in again.err, again
     assert plugins.runs("keyfile") == 1, "a cache hit ran the plugin"
     assert "key/file+secret" not in again.err
+    # A setting the plugin is sent is part of the key: after a change the plugin runs again.
+    sandbox.write_config(f"[profile work]\nelevate_source = keyfile\nkeyfile = {keyfile}\nvault_role = other\n")
+    parse_credential_document(sandbox.run("credential-process", "--profile", "work", env=plugins.env))
+    assert plugins.runs("keyfile") == 2
 
 
 def test_a_chain_of_both_examples_reaches_role_b_through_the_aws_cli_and_the_cache(sandbox, plugins, moto, unique):
