@@ -93,11 +93,15 @@ def test_the_shell_source_alone_is_served_and_its_expiring_answer_cached(sandbox
     first = parse_credential_document(sandbox.run("credential-process", "--profile", "work", env=plugins.env))
     assert first["AccessKeyId"] == "ASIAKEYFILE000001" and first["SecretAccessKey"] == "key/file+secret"
     assert first["Expiration"] == "2099-01-01T00:00:00Z"
-    again = sandbox.run("credential-process", "--profile", "work", "--debug", env=plugins.env)
+    again = sandbox.run("credential-process", "--profile", "work", "--debug", env={**plugins.env, "LD_DEBUG": "files"})
     assert parse_credential_document(again) == first
     assert "cache: hit" in again.err, again
     assert plugins.runs("keyfile") == 1, "a cache hit ran the plugin"
     assert "key/file+secret" not in again.err
+    opened = "\n".join(line for line in again.err.splitlines() if "file=" in line)
+    assert "libc.so" in opened, "LD_DEBUG reports what the loader opens"
+    for library in ("libcurl", "libxml2", "libsecret"):
+        assert library not in opened, f"a cache hit through a process plugin loaded {library}"
     # A setting the plugin is sent is part of the key: after a change the plugin runs again.
     sandbox.write_config(f"[profile work]\nelevate_source = keyfile\nkeyfile = {keyfile}\nvault_role = other\n")
     parse_credential_document(sandbox.run("credential-process", "--profile", "work", env=plugins.env))
