@@ -13,12 +13,12 @@ public enum PluginProtocol {
 
     /// Profile settings never sent, nor part of a cache key: static keys are long-term secrets that a profile using a
     /// plugin does not need (an elevation gets its input credentials in `credentials`).
-    static let withheldSettings: Set<String> = [
+    package static let withheldSettings: Set<String> = [
         "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token",
     ]
 
     /// What a plugin is asked for one step.
-    struct Request: Encodable {
+    package struct Request: Encodable {
         var `protocol` = PluginProtocol.version
         var kind: String
         var plugin: String
@@ -34,7 +34,7 @@ public enum PluginProtocol {
         var credentials: CredentialFields?
 
         /// The profile's settings as a request sends them.
-        init(kind: PluginKind, plugin: String, profile: Profile, region: String?, hop: Int?, input: Credentials?) {
+        package init(kind: PluginKind, plugin: String, profile: Profile, region: String?, hop: Int?, input: Credentials?) {
             self.kind = kind.rawValue
             self.plugin = plugin
             self.profile = profile.name
@@ -46,7 +46,7 @@ public enum PluginProtocol {
         }
 
         /// The request as UTF-8 JSON with sorted keys, and a final line break.
-        func encoded() -> [UInt8] {
+        package func encoded() -> [UInt8] {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             // Strings and integers only: encoding cannot fail.
@@ -60,7 +60,7 @@ public enum PluginProtocol {
     }
 
     /// The credentials of an answer, or why it is not a usable one (never quoting it: it may hold a secret).
-    static func credentials(fromAnswer bytes: [UInt8]) -> Result<Credentials, CredentialFields.Invalid> {
+    package static func credentials(fromAnswer bytes: [UInt8]) -> Result<Credentials, CredentialFields.Invalid> {
         let answer: Answer
         do {
             answer = try JSONDecoder().decode(Answer.self, from: Data(bytes))

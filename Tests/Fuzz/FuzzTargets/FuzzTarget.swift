@@ -8,6 +8,7 @@ import ElevateCommands
 import ElevateConfig
 import ElevateCore
 import ElevateHTTP
+import ElevatePluginHost
 import ElevateSTS
 import Logging
 import IMDSSource
@@ -28,6 +29,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case cacheEntry = "cache-entry"
     /// Shell quoting: the quoted text, read with the POSIX single-quote rules, gives the input back.
     case shellQuote = "shell-quote"
+    /// A process plugin's answer; and the same bytes as a setting's value, which the request must carry exactly.
+    case pluginAnswer = "plugin-answer"
 
     /// Runs one input.
     public func run(_ bytes: [UInt8]) {
@@ -38,6 +41,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .imds: Self.imds(bytes)
         case .cacheEntry: Self.cacheEntry(bytes)
         case .shellQuote: Self.shellQuote(bytes)
+        case .pluginAnswer: Self.pluginAnswer(bytes)
         }
     }
 
@@ -97,6 +101,30 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         guard let entry = EntryCodec.decode(bytes) else { return }
         check(CredentialRules.violation(in: entry.credentials) == nil, "a decoded entry breaks the rules")
         check(EntryCodec.encode(entry) == bytes, "a decoded entry does not encode back to its bytes")
+    }
+
+    static func pluginAnswer(_ bytes: [UInt8]) {
+        switch PluginProtocol.credentials(fromAnswer: bytes) {
+        case .success(let credentials):
+            check(!credentials.accessKeyId.isEmpty && !credentials.secretAccessKey.isEmpty, "empty keys accepted")
+        case .failure(let invalid):
+            check(!invalid.reason.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }), "a control byte in a reason")
+        }
+        struct Sent: Decodable {
+            var settings: [String: String]
+            var profile: String
+        }
+        let value = String(decoding: bytes, as: UTF8.self)
+        var values = ["setting": value]
+        values[value] = "key"
+        let profile = Profile(name: value, values: values)
+        let request = PluginProtocol.Request(
+            kind: .source, plugin: "fuzz", profile: profile, region: nil, hop: nil, input: nil)
+        guard let sent = try? JSONDecoder().decode(Sent.self, from: Data(request.encoded())) else {
+            fail("a request is not JSON")
+        }
+        let expected = profile.values.filter { !PluginProtocol.withheldSettings.contains($0.key) }
+        check(sent.profile == value && sent.settings == expected, "a request does not carry the profile exactly")
     }
 
     static func shellQuote(_ bytes: [UInt8]) {
