@@ -64,7 +64,8 @@ public struct PluginSearchPath: Sendable, Equatable {
     }
 
     /// The executable of plugin `name` (a valid ``isPluginName(_:)``): the first regular file of that name that
-    /// this user may execute and that not every user may write, as `execvp` takes the first match on `PATH`.
+    /// this user may execute, owned by this user or root and not writable by every user, as `execvp` takes the
+    /// first match on `PATH`.
     public func find(_ name: String) -> Found {
         guard isPluginName(name) else { return .missing(unusable: nil) }
         var unusable: (path: String, reason: String)?
@@ -79,13 +80,15 @@ public struct PluginSearchPath: Sendable, Equatable {
         return .missing(unusable: unusable)
     }
 
-    /// `nil` when nothing is at `path`; `.some(nil)` for a usable executable; else why it cannot be run.
-    static func check(_ path: String) -> String?? {
+    /// `nil` when nothing is at `path`; `.some(nil)` for a usable executable; else why it cannot be run. The file
+    /// must belong to `user` (this process's user) or to root: a plugin gets credentials, and one that another user
+    /// could put in a shared folder (`/tmp`) or rewrite would receive them.
+    static func check(_ path: String, user: uid_t = getuid()) -> String?? {
         var info = stat()
         guard stat(path, &info) == 0 else { return .none }
         guard info.st_mode & S_IFMT == S_IFREG else { return "it is not a regular file" }
         guard access(path, X_OK) == 0 else { return "it is not executable" }
-        // Anyone could put code there that then runs with this user's credentials.
+        guard info.st_uid == user || info.st_uid == 0 else { return "it belongs to another user (uid \(info.st_uid))" }
         guard info.st_mode & S_IWOTH == 0 else { return "every user may write it" }
         return .some(nil)
     }

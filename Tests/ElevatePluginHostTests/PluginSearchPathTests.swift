@@ -52,6 +52,23 @@ struct PluginSearchPathTests {
         #expect(PluginSearchPath(folders: [folder.path, later.path]).find("plain") == .executable(path: good))
     }
 
+    @Test("a file owned by another user than this one or root is refused")
+    func foreignOwner() throws {
+        let folder = Folder()
+        let path = folder.write("aws-elevate-plugin-planted", "#!/bin/sh\n")
+        // As root, the file is given away; otherwise this user is taken for another one.
+        let user: uid_t
+        if getuid() == 0 {
+            #expect(chown(path, 65534, 65534) == 0)
+            user = 0
+        } else {
+            user = getuid() + 1
+        }
+        let reason = try #require(PluginSearchPath.check(path, user: user) ?? nil)
+        #expect(reason.hasPrefix("it belongs to another user (uid "))
+        #expect(PluginSearchPath.check(path, user: getuid() == 0 ? 65534 : getuid()) == .some(nil))
+    }
+
     @Test("a name that is not a plugin name is never looked up", arguments: ["../x", "a/b", "", "-x", "Vault", "a b", String(repeating: "a", count: 65)])
     func invalidNames(name: String) {
         let folder = Folder()
