@@ -276,7 +276,7 @@ public enum ConfigError: ElevateFailure, Equatable {
             return "install an executable 'aws-elevate-plugin-\(name)' in a folder of AWS_ELEVATE_PLUGIN_PATH or in "
                 + "~/.local/share/aws-elevate/plugins, or correct the name (aws-elevate plugins lists them)"
         case .pluginUnusable:
-            return "make it a regular file that you may execute and that only its owner may write (chmod 755)"
+            return "make it a regular file of yours that you may execute and that only you may write (chmod 755)"
         case .pluginOfOtherKind(_, let key, _, let kind, _):
             return kind == .source
                 ? "use the source plugin with elevate_source, or name an elevation plugin in \(key)"

@@ -276,3 +276,43 @@ def test_plugins_lists_process_plugins_with_their_paths_and_marks_the_shadowed(s
         f"  vault  {vault}",
         f"  vault  {later}  (shadowed by {vault})",
     ]
+
+
+BOTOCORE_READS = """
+import json, sys, boto3, botocore.exceptions
+out = {}
+for name in sys.argv[1:]:
+    try:
+        credentials = boto3.Session(profile_name=name).get_credentials()
+        out[name] = None if credentials is None else "credentials"
+    except botocore.exceptions.BotoCoreError as error:
+        out[name] = type(error).__name__
+print(json.dumps(out))
+"""
+
+
+def test_botocore_reads_profiles_with_plugin_settings_as_incomplete_never_as_another_chain(sandbox):
+    """The oracle for how elevate_source and elevate_plugin sit next to botocore's settings: a profile that uses
+    them gives botocore no credentials or an incomplete role profile, never credentials from something else."""
+    sandbox.write_config("""
+        [profile source-only]
+        elevate_source = keyfile
+        keyfile = /run/keys.env
+
+        [profile role-from-plugin]
+        role_arn = arn:aws:iam::123456789012:role/x
+        elevate_source = keyfile
+
+        [profile hop-without-role]
+        elevate_plugin = tagged-role
+        source_profile = base
+
+        [profile base]
+        aws_access_key_id = AKIABASE000000001
+        aws_secret_access_key = s
+        """)
+    names = ["source-only", "role-from-plugin", "hop-without-role"]
+    result = sandbox.run("-c", BOTOCORE_READS, *names, program=venv_bin("python"), timeout=60)
+    assert result.returncode == 0, result
+    assert json.loads(result.out) == {
+        "source-only": None, "role-from-plugin": "PartialCredentialsError", "hop-without-role": None}
