@@ -200,6 +200,16 @@ struct ProcessPluginTests {
         #expect(gone, "the plugin's child survived")
     }
 
+    @Test("a request larger than a pipe holds reaches a plugin that reads it slowly, whole")
+    func largeRequest() async throws {
+        let big = String(repeating: "v", count: 300_000)
+        let plugin = Installed(script: "sleep 0.2; cat >\"$(dirname \"$0\")/request\"; echo '\(answer())'")
+        _ = try await plugin.source.credentials(for: step(["padding": big]), context: context())
+        let request = try #require(plugin.folder.read("request"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(request.utf8)) as? [String: Any])
+        #expect((object["settings"] as? [String: String])?["padding"] == big)
+    }
+
     @Test("a plugin that does not read its request still has its answer read")
     func ignoresInput() async throws {
         let big = String(repeating: "v", count: 200_000)
