@@ -31,7 +31,8 @@ struct PluginsCommand: ParsableCommand {
         let installed = searchPath.installed()
         if installed.isEmpty {
             let folders = searchPath.folders.map { singleLine($0) }.joined(separator: ", ")
-            lines.append("  (none in \(folders.isEmpty ? "any folder: neither \(PluginSearchPath.pathVariable) nor HOME is set" : folders))")
+            let unset = "any folder: neither \(PluginSearchPath.pathVariable) nor HOME is set"
+            lines.append("  (none in \(folders.isEmpty ? unset : folders))")
         }
         for plugin in installed {
             var text = "  " + plugin.name + "  " + singleLine(plugin.path)

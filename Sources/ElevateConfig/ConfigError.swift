@@ -177,8 +177,8 @@ public enum ConfigError: ElevateFailure, Equatable {
         case .invalidPluginName(let chain, let key, let value, let at):
             return prefix(chain) + "\(key) \(quotedForMessage(value, limit: 80))\(suffix(at)) is not a plugin name"
         case .pluginNotFound(let chain, let key, let name, let searched, let at):
-            let folders = searched.isEmpty ? "no plugin folder is set" : "none of "
-                + searched.map { quotedForMessage($0, limit: 120) }.joined(separator: ", ") + " holds it"
+            let listed = searched.map { quotedForMessage($0, limit: 120) }.joined(separator: ", ")
+            let folders = searched.isEmpty ? "no plugin folder is set" : "none of \(listed) holds it"
             return prefix(chain) + "\(key) '\(name)'\(suffix(at)) names no built-in plugin, and no executable "
                 + "'aws-elevate-plugin-\(name)' was found: \(folders)"
         case .pluginUnusable(let chain, let key, let path, let reason, let at):

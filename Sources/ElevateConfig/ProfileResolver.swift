@@ -98,7 +98,8 @@ public struct ProfileResolver: Sendable {
             // A built-in elevation named outright still needs what would have selected it (`role_arn`).
             let needed = elevation.selectingSettings
             if let missing = needed.first, !needed.contains(where: { has(profile, $0) }) {
-                throw .missingKey(chain: chain, missing: missing, present: elevatePlugin, at: field.location(elevatePlugin))
+                throw .missingKey(
+                    chain: chain, missing: missing, present: elevatePlugin, at: field.location(elevatePlugin))
             }
         } else if let selected = registry.elevation(selectedBy: roleArn) {
             elevation = selected

@@ -26,7 +26,9 @@ public struct CredentialFields: Codable, Sendable, Equatable {
     /// An empty `SessionToken` counts as none; credentials with a token count as a role session, as STS limits
     /// chained role sessions.
     public func credentials() -> Result<Credentials, Invalid> {
-        guard let keyId = AccessKeyId, !keyId.isEmpty else { return .failure(Invalid("AccessKeyId is missing or empty")) }
+        guard let keyId = AccessKeyId, !keyId.isEmpty else {
+            return .failure(Invalid("AccessKeyId is missing or empty"))
+        }
         guard let secret = SecretAccessKey, !secret.isEmpty else {
             return .failure(Invalid("SecretAccessKey is missing or empty"))
         }

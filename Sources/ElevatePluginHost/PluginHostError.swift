@@ -66,7 +66,8 @@ public enum PluginHostError: ElevateFailure, Equatable {
         case .timedOut(let origin, let seconds):
             "\(origin.text) did not finish within \(seconds) s and was stopped"
         case .failed(let origin, let ending, let stderr):
-            "\(origin.text) \(ending)" + (stderr.map { ": \(singleLine($0))" } ?? " and wrote nothing to standard error")
+            "\(origin.text) \(ending)"
+                + (stderr.map { ": \(singleLine($0))" } ?? " and wrote nothing to standard error")
         case .tooMuchOutput(let origin):
             "\(origin.text) wrote more than \(ProcessPlugin.outputLimit / 1024) KiB to standard output"
         case .badAnswer(let origin, let reason):

@@ -34,7 +34,9 @@ public enum PluginProtocol {
         var credentials: CredentialFields?
 
         /// The profile's settings as a request sends them.
-        package init(kind: PluginKind, plugin: String, profile: Profile, region: String?, hop: Int?, input: Credentials?) {
+        package init(
+            kind: PluginKind, plugin: String, profile: Profile, region: String?, hop: Int?, input: Credentials?
+        ) {
             self.kind = kind.rawValue
             self.plugin = plugin
             self.profile = profile.name
@@ -71,9 +73,12 @@ public enum PluginProtocol {
             return .failure(.init("its answer has no \"protocol\" (this aws-elevate speaks protocol \(version))"))
         }
         guard version == Self.version else {
-            return .failure(.init("it answered in protocol \(version); this aws-elevate speaks protocol \(Self.version)"))
+            return .failure(
+                .init("it answered in protocol \(version); this aws-elevate speaks protocol \(Self.version)"))
         }
-        guard let fields = answer.credentials else { return .failure(.init("its answer has no \"credentials\" object")) }
+        guard let fields = answer.credentials else {
+            return .failure(.init("its answer has no \"credentials\" object"))
+        }
         return fields.credentials()
     }
 }

@@ -112,11 +112,10 @@ public struct PluginSearchPath: Sendable, Equatable {
             for name in names.sorted() {
                 let path = folder + "/" + Self.executablePrefix + name
                 guard case .some(let problem) = Self.check(path) else { continue }
-                let first = !found.contains { $0.name == name && $0.problem == nil }
+                let earlier = found.first { $0.name == name && $0.problem == nil }?.path
                 found.append(
                     InstalledPlugin(
-                        name: name, path: path, problem: problem,
-                        shadowedBy: problem != nil || first ? nil : found.first { $0.name == name && $0.problem == nil }?.path))
+                        name: name, path: path, problem: problem, shadowedBy: problem == nil ? earlier : nil))
             }
         }
         return found
@@ -157,7 +156,8 @@ extension PluginSearchPath {
         installed().compactMap { plugin in
             guard plugin.problem == nil else { return nil }
             if builtinNames.contains(plugin.name) {
-                return ShadowedPlugin(name: plugin.name, path: plugin.path, shadowedBy: "built-in plugin '\(plugin.name)'")
+                return ShadowedPlugin(
+                    name: plugin.name, path: plugin.path, shadowedBy: "built-in plugin '\(plugin.name)'")
             }
             return plugin.shadowedBy.map { ShadowedPlugin(name: plugin.name, path: plugin.path, shadowedBy: $0) }
         }

@@ -76,7 +76,9 @@ public enum ProcessPlugin {
         guard var environment = nested else { throw .tooDeep(origin, depth: depth) }
         for name in withheldVariables { environment[name] = nil }
         let log = context.logger
-        log.debug("plugin: running '\(singleLine(origin.path))' as the \(origin.kind) of profile '\(singleLine(origin.profile))' (protocol \(PluginProtocol.version), at most \(timeoutSeconds) s)")
+        let what = "the \(origin.kind) of profile '\(singleLine(origin.profile))'"
+        log.debug(
+            "plugin: running '\(singleLine(origin.path))' as \(what) (protocol \(PluginProtocol.version), at most \(timeoutSeconds) s)")
         let output: ChildOutput
         do {
             output = try ChildProcess.run(
@@ -150,7 +152,9 @@ public struct ProcessSourcePlugin: SourcePlugin {
         try ProcessPlugin.ask(name, at: path, for: step, settings: settings, context: context)
     }
 
-    public func cacheIdentity(for step: Step, settings: ProcessPluginSettings, context: RunContext) -> [String: String]? {
+    public func cacheIdentity(for step: Step, settings: ProcessPluginSettings, context: RunContext)
+        -> [String: String]?
+    {
         ProcessPlugin.cacheIdentity(path: path, profile: step.profile, region: settings.region)
     }
 }
@@ -179,7 +183,9 @@ public struct ProcessElevationPlugin: ElevationPlugin {
         try ProcessPlugin.ask(name, at: path, for: step, settings: settings, elevating: (input, hop), context: context)
     }
 
-    public func cacheIdentity(for step: Step, settings: ProcessPluginSettings, context: RunContext) -> [String: String]? {
+    public func cacheIdentity(for step: Step, settings: ProcessPluginSettings, context: RunContext)
+        -> [String: String]?
+    {
         ProcessPlugin.cacheIdentity(path: path, profile: step.profile, region: settings.region)
     }
 }

@@ -52,12 +52,14 @@ struct PluginsCommandTests {
     func shadowed() {
         let folders = Folders()
         let environment = ["AWS_ELEVATE_PLUGIN_PATH": "\(folders.first):\(folders.second)", "HOME": "/nonexistent"]
-        #expect(BuiltinPlugins.shadowedProcessPlugins(environment: environment) == [
-            ShadowedPlugin(name: "env", path: folders.first + "/aws-elevate-plugin-env", shadowedBy: "built-in plugin 'env'"),
-            ShadowedPlugin(
-                name: "vault", path: folders.second + "/aws-elevate-plugin-vault",
-                shadowedBy: folders.first + "/aws-elevate-plugin-vault"),
-        ])
+        #expect(
+            BuiltinPlugins.shadowedProcessPlugins(environment: environment) == [
+                ShadowedPlugin(
+                    name: "env", path: folders.first + "/aws-elevate-plugin-env", shadowedBy: "built-in plugin 'env'"),
+                ShadowedPlugin(
+                    name: "vault", path: folders.second + "/aws-elevate-plugin-vault",
+                    shadowedBy: folders.first + "/aws-elevate-plugin-vault"),
+            ])
     }
 
     @Test("the listing shows built-ins, then each process plugin with its path and what shadows it")
@@ -86,6 +88,8 @@ struct PluginsCommandTests {
     func none() {
         let text = PluginsCommand.listing(
             registry: BuiltinPlugins.registry(), searchPath: PluginSearchPath(folders: ["/nonexistent/plugins"]))
-        #expect(text.hasSuffix("process plugins (elevate_source / elevate_plugin = NAME):\n  (none in /nonexistent/plugins)\n"))
+        #expect(
+            text.hasSuffix(
+                "process plugins (elevate_source / elevate_plugin = NAME):\n  (none in /nonexistent/plugins)\n"))
     }
 }

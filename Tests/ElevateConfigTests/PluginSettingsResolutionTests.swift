@@ -35,7 +35,9 @@ final class Locator: PluginLocator {
 
     func elevation(named name: String) -> PluginLookup<any ElevationPlugin> {
         asked.withLock { $0.append(name) }
-        if name == "broken" { return .unusable(path: "/opt/plugins/aws-elevate-plugin-broken", reason: "it is not executable") }
+        if name == "broken" {
+            return .unusable(path: "/opt/plugins/aws-elevate-plugin-broken", reason: "it is not executable")
+        }
         return installed.contains(name) ? .found(FoundElevation(name: name)) : .notFound(searched: ["/opt/plugins"])
     }
 }
@@ -65,7 +67,8 @@ struct PluginSettingsResolutionTests {
 
     @Test("elevate_source alone makes the plugin the profile's source")
     func sourceAlone() throws {
-        #expect(try plan("dev", ["[profile dev]", "elevate_source = vault", "vault_path = secret/dev"]) == "vault(dev)")
+        #expect(
+            try plan("dev", ["[profile dev]", "elevate_source = vault", "vault_path = secret/dev"]) == "vault(dev)")
         #expect(locator.asked.withLock { $0 } == ["vault"])
     }
 
@@ -77,32 +80,45 @@ struct PluginSettingsResolutionTests {
 
     @Test("a source profile with elevate_source starts the chain")
     func sourceProfile() throws {
-        let shape = try plan("app", [
-            "[profile app]", "role_arn = arn:aws:iam::1:role/app", "source_profile = box",
-            "[profile box]", "elevate_source = vault",
-        ])
+        let shape = try plan(
+            "app",
+            [
+                "[profile app]", "role_arn = arn:aws:iam::1:role/app", "source_profile = box",
+                "[profile box]", "elevate_source = vault",
+            ])
         #expect(shape == "vault(box) → assume-role(app)")
     }
 
     @Test("elevate_plugin makes the hop run that elevation, with or without role_arn")
     func elevationPlugin() throws {
-        #expect(try plan("app", [
-            "[profile app]", "elevate_plugin = tagger", "role_arn = arn:aws:iam::1:role/app", "source_profile = base",
-        ]) == "profile(base) → tagger(app)")
-        #expect(try plan("app", ["[profile app]", "elevate_plugin = tagger", "elevate_source = vault"])
-            == "vault(app) → tagger(app)")
-        #expect(try plan("app", [
-            "[profile app]", "elevate_plugin = tagger", "source_profile = mid",
-            "[profile mid]", "role_arn = arn:aws:iam::1:role/mid", "credential_source = Environment",
-        ]) == "env(mid) → assume-role(mid) → tagger(app)")
+        #expect(
+            try plan(
+                "app",
+                [
+                    "[profile app]", "elevate_plugin = tagger", "role_arn = arn:aws:iam::1:role/app",
+                    "source_profile = base",
+                ]) == "profile(base) → tagger(app)")
+        #expect(
+            try plan("app", ["[profile app]", "elevate_plugin = tagger", "elevate_source = vault"])
+                == "vault(app) → tagger(app)")
+        #expect(
+            try plan(
+                "app",
+                [
+                    "[profile app]", "elevate_plugin = tagger", "source_profile = mid",
+                    "[profile mid]", "role_arn = arn:aws:iam::1:role/mid", "credential_source = Environment",
+                ]) == "env(mid) → assume-role(mid) → tagger(app)")
     }
 
     @Test("elevate_plugin = assume-role is the built-in, and the locator is never asked for a built-in name")
     func builtinsWin() throws {
-        #expect(try plan("app", [
-            "[profile app]", "elevate_plugin = assume-role", "role_arn = arn:aws:iam::1:role/app",
-            "source_profile = base",
-        ]) == "profile(base) → assume-role(app)")
+        #expect(
+            try plan(
+                "app",
+                [
+                    "[profile app]", "elevate_plugin = assume-role", "role_arn = arn:aws:iam::1:role/app",
+                    "source_profile = base",
+                ]) == "profile(base) → assume-role(app)")
         #expect(try plan("box", ["[profile box]", "elevate_source = imds"]) == "imds(box)")
         #expect(locator.asked.withLock { $0 }.isEmpty)
     }
@@ -118,7 +134,9 @@ struct PluginSettingsResolutionTests {
 
     @Test("elevate_source = process with the profile's credential_process is the built-in process source")
     func sameSource() throws {
-        #expect(try plan("p", ["[profile p]", "elevate_source = process", "credential_process = /bin/helper"]) == "process(p)")
+        #expect(
+            try plan("p", ["[profile p]", "elevate_source = process", "credential_process = /bin/helper"])
+                == "process(p)")
     }
 
     @Test(
@@ -145,10 +163,12 @@ struct PluginSettingsResolutionTests {
 
     @Test("elevate_plugin next to web identity settings is an error: those make the profile a source")
     func elevationWithWebIdentity() throws {
-        let error = try failure("pod", [
-            "[profile pod]", "elevate_plugin = tagger", "role_arn = arn:aws:iam::1:role/pod",
-            "web_identity_token_file = /t",
-        ])
+        let error = try failure(
+            "pod",
+            [
+                "[profile pod]", "elevate_plugin = tagger", "role_arn = arn:aws:iam::1:role/pod",
+                "web_identity_token_file = /t",
+            ])
         guard case .conflictingSettings(_, "elevate_plugin", "web_identity_token_file", _) = error else {
             Issue.record("got \(error)")
             return
@@ -171,14 +191,17 @@ struct PluginSettingsResolutionTests {
         }
         #expect(at?.line == 5)
         #expect(error.category == .configuration)
-        #expect(error.problem == "elevate_source 'nosuch' (/home/me/.aws/config:5) names no built-in plugin, and no "
-            + "executable 'aws-elevate-plugin-nosuch' was found: none of '/opt/plugins' holds it")
+        #expect(
+            error.problem == "elevate_source 'nosuch' (/home/me/.aws/config:5) names no built-in plugin, and no "
+                + "executable 'aws-elevate-plugin-nosuch' was found: none of '/opt/plugins' holds it")
     }
 
     @Test("an executable that cannot be run is named with the reason")
     func unusable() throws {
         let error = try failure("app", ["[profile app]", "elevate_plugin = broken", "source_profile = base"])
-        guard case .pluginUnusable(_, "elevate_plugin", "/opt/plugins/aws-elevate-plugin-broken", "it is not executable", _) = error
+        guard
+            case .pluginUnusable(
+                _, "elevate_plugin", "/opt/plugins/aws-elevate-plugin-broken", "it is not executable", _) = error
         else { Issue.record("got \(error)"); return }
     }
 
@@ -192,7 +215,9 @@ struct PluginSettingsResolutionTests {
         #expect(error.problem.contains("names the built-in elevation plugin, not a source"))
     }
 
-    @Test("a value that is not a plugin name is refused before any look-up", arguments: ["../../bin/sh", "Vault", "a b", "x/y"])
+    @Test(
+        "a value that is not a plugin name is refused before any look-up",
+        arguments: ["../../bin/sh", "Vault", "a b", "x/y"])
     func invalidName(value: String) throws {
         let error = try failure("dev", ["[profile dev]", "elevate_source = \(value)"])
         guard case .invalidPluginName(["dev"], "elevate_source", value, _) = error else {
@@ -204,10 +229,12 @@ struct PluginSettingsResolutionTests {
 
     @Test("only the names the requested plan uses are looked up")
     func onlyWhatThePlanUses() throws {
-        _ = try plan("dev", [
-            "[profile dev]", "elevate_source = vault", "[profile other]", "elevate_source = elsewhere",
-            "[profile third]", "elevate_plugin = tagger", "source_profile = base",
-        ])
+        _ = try plan(
+            "dev",
+            [
+                "[profile dev]", "elevate_source = vault", "[profile other]", "elevate_source = elsewhere",
+                "[profile third]", "elevate_plugin = tagger", "source_profile = base",
+            ])
         #expect(locator.asked.withLock { $0 } == ["vault"])
     }
 }

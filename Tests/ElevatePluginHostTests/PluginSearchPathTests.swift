@@ -8,7 +8,9 @@ import Testing
 
 @Suite("Process plugin folders")
 struct PluginSearchPathTests {
-    @Test("AWS_ELEVATE_PLUGIN_PATH's absolute folders come first, then XDG_DATA_HOME's plugin folder; relative and empty entries are passed over")
+    @Test(
+        "AWS_ELEVATE_PLUGIN_PATH's absolute folders come first, then XDG_DATA_HOME's plugin folder; relative and empty entries are passed over"
+    )
     func folders() {
         let path = PluginSearchPath(environment: [
             "AWS_ELEVATE_PLUGIN_PATH": "/opt/a::relative:./here:/opt/b/:/opt/a", "XDG_DATA_HOME": "/data",
@@ -19,7 +21,9 @@ struct PluginSearchPathTests {
 
     @Test("without XDG_DATA_HOME (or with a relative one) the data folder is under HOME")
     func defaultDataFolder() {
-        #expect(PluginSearchPath(environment: ["HOME": "/home/me"]).folders == ["/home/me/.local/share/aws-elevate/plugins"])
+        #expect(
+            PluginSearchPath(environment: ["HOME": "/home/me"]).folders == ["/home/me/.local/share/aws-elevate/plugins"]
+        )
         #expect(
             PluginSearchPath(environment: ["HOME": "/home/me", "XDG_DATA_HOME": "data"]).folders
                 == ["/home/me/.local/share/aws-elevate/plugins"])
@@ -37,7 +41,9 @@ struct PluginSearchPathTests {
         #expect(search.find("vault") == .executable(path: first.path + "/aws-elevate-plugin-vault"))
     }
 
-    @Test("a file that is not executable, is a folder, or that every user may write is passed over and named when nothing else is found")
+    @Test(
+        "a file that is not executable, is a folder, or that every user may write is passed over and named when nothing else is found"
+    )
     func unusable() {
         let folder = Folder()
         let plain = folder.write("aws-elevate-plugin-plain", "#!/bin/sh\n", mode: 0o644)
@@ -46,7 +52,9 @@ struct PluginSearchPathTests {
         let search = PluginSearchPath(folders: [folder.path])
         #expect(search.find("plain") == .missing(unusable: (plain, "it is not executable")))
         #expect(search.find("open") == .missing(unusable: (open, "every user may write it")))
-        #expect(search.find("dir") == .missing(unusable: (folder.path + "/aws-elevate-plugin-dir", "it is not a regular file")))
+        #expect(
+            search.find("dir")
+                == .missing(unusable: (folder.path + "/aws-elevate-plugin-dir", "it is not a regular file")))
         let later = Folder()
         let good = later.write("aws-elevate-plugin-plain", "#!/bin/sh\n")
         #expect(PluginSearchPath(folders: [folder.path, later.path]).find("plain") == .executable(path: good))
@@ -69,7 +77,9 @@ struct PluginSearchPathTests {
         #expect(PluginSearchPath.check(path, user: getuid() == 0 ? 65534 : getuid()) == .some(nil))
     }
 
-    @Test("a name that is not a plugin name is never looked up", arguments: ["../x", "a/b", "", "-x", "Vault", "a b", String(repeating: "a", count: 65)])
+    @Test(
+        "a name that is not a plugin name is never looked up",
+        arguments: ["../x", "a/b", "", "-x", "Vault", "a b", String(repeating: "a", count: 65)])
     func invalidNames(name: String) {
         let folder = Folder()
         folder.write("aws-elevate-plugin-" + name.replacing("/", with: "_"), "#!/bin/sh\n")
@@ -92,9 +102,10 @@ struct PluginSearchPathTests {
         #expect(installed.last?.shadowedBy == vault)
         #expect(installed[1].problem == "it is not executable")
         let shadowed = search.shadowed(builtinNames: ["imds", "assume-role"])
-        #expect(shadowed == [
-            ShadowedPlugin(name: "imds", path: imds, shadowedBy: "built-in plugin 'imds'"),
-            ShadowedPlugin(name: "vault", path: later, shadowedBy: vault),
-        ])
+        #expect(
+            shadowed == [
+                ShadowedPlugin(name: "imds", path: imds, shadowedBy: "built-in plugin 'imds'"),
+                ShadowedPlugin(name: "vault", path: later, shadowedBy: vault),
+            ])
     }
 }

@@ -50,7 +50,8 @@ private func origin(_ installed: Installed, _ kind: PluginKind = .source) -> Plu
 
 @Suite("Process plugins: protocol and runs")
 struct ProcessPluginTests {
-    @Test("a source plugin gets protocol 1, its kind, the profile's settings but no static keys, and its answer is read")
+    @Test(
+        "a source plugin gets protocol 1, its kind, the profile's settings but no static keys, and its answer is read")
     func source() async throws {
         let plugin = Installed(script: "cat >\"$(dirname \"$0\")/request\"; echo '\(answer())'")
         let values = ["vault_path": "secret/dev", "region": "eu-west-1", "aws_secret_access_key": "static-secret"]
@@ -73,15 +74,18 @@ struct ProcessPluginTests {
         #expect(!request.contains("static-secret"))
     }
 
-    @Test("an elevation gets the input credentials and its hop number on standard input, never in argv or the environment")
+    @Test(
+        "an elevation gets the input credentials and its hop number on standard input, never in argv or the environment"
+    )
     func elevationInputOnStdinOnly() async throws {
-        let plugin = Installed(script: """
-            here="$(dirname "$0")"
-            cat >"$here/request"
-            printf '%s\\n' "$0" "$@" >"$here/argv"
-            env >"$here/environment"
-            echo '\(answer(key: "ASIAELEVATED00001"))'
-            """)
+        let plugin = Installed(
+            script: """
+                here="$(dirname "$0")"
+                cat >"$here/request"
+                printf '%s\\n' "$0" "$@" >"$here/argv"
+                env >"$here/environment"
+                echo '\(answer(key: "ASIAELEVATED00001"))'
+                """)
         let environment = [
             "PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "AKIACALLERKEY0001", "AWS_SECRET_ACCESS_KEY": "caller-secret",
             "AWS_SESSION_TOKEN": "caller-token", "AWS_SECURITY_TOKEN": "caller-token", "AWS_PROFILE": "dev",
@@ -94,14 +98,17 @@ struct ProcessPluginTests {
         #expect(object["kind"] as? String == "elevation")
         #expect(object["hop"] as? Int == 2)
         let given = try #require(object["credentials"] as? [String: String])
-        #expect(given == [
-            "AccessKeyId": "ASIAINPUTKEY00001", "SecretAccessKey": inputSecret, "SessionToken": inputToken,
-            "Expiration": "2096-10-02T07:06:40Z",
-        ])
+        #expect(
+            given == [
+                "AccessKeyId": "ASIAINPUTKEY00001", "SecretAccessKey": inputSecret, "SessionToken": inputToken,
+                "Expiration": "2096-10-02T07:06:40Z",
+            ])
         let argv = try #require(plugin.folder.read("argv"))
         let environmentSeen = try #require(plugin.folder.read("environment"))
         #expect(argv == plugin.path + "\n")
-        for secret in [inputSecret, inputToken, "ASIAINPUTKEY00001", "caller-secret", "caller-token", "AKIACALLERKEY0001"] {
+        for secret in [
+            inputSecret, inputToken, "ASIAINPUTKEY00001", "caller-secret", "caller-token", "AKIACALLERKEY0001",
+        ] {
             #expect(!argv.contains(secret) && !environmentSeen.contains(secret), "\(secret) reached argv or env")
         }
         #expect(environmentSeen.contains("AWS_ELEVATE_PROCESS_DEPTH=1"))
@@ -114,7 +121,10 @@ struct ProcessPluginTests {
         let error = try await sourceFailure(plugin)
         #expect(error == .failed(origin(plugin), ending: "exited with status 3", stderr: "vault: sealed"))
         #expect(error.category == .credentials)
-        #expect(error.problem == "process plugin 'test' ('\(plugin.path)', the source of profile 'dev') exited with status 3: vault: sealed")
+        #expect(
+            error.problem
+                == "process plugin 'test' ('\(plugin.path)', the source of profile 'dev') exited with status 3: vault: sealed"
+        )
     }
 
     @Test("an elevation's standard error never shows the input secret")
@@ -139,10 +149,15 @@ struct ProcessPluginTests {
             ("{\"protocol\": 2, \"credentials\": {}}", "it answered in protocol 2; this aws-elevate speaks protocol 1"),
             ("{\"protocol\": \"1\"}", "its answer is not a JSON object of the plugin protocol"),
             ("{\"protocol\": 1}", "its answer has no \"credentials\" object"),
-            ("{\"protocol\": 1, \"credentials\": {\"SecretAccessKey\": \"s3cr3t-value\"}}", "AccessKeyId is missing or empty"),
+            (
+                "{\"protocol\": 1, \"credentials\": {\"SecretAccessKey\": \"s3cr3t-value\"}}",
+                "AccessKeyId is missing or empty"
+            ),
             ("{\"protocol\": 1, \"credentials\": {\"AccessKeyId\": \"AKIAX\"}}", "SecretAccessKey is missing or empty"),
-            ("{\"protocol\": 1, \"credentials\": {\"AccessKeyId\": \"AKIAX\", \"SecretAccessKey\": \"s3cr3t-value\", \"Expiration\": \"soon\"}}",
-             "Expiration 'soon' is not an RFC 3339 time"),
+            (
+                "{\"protocol\": 1, \"credentials\": {\"AccessKeyId\": \"AKIAX\", \"SecretAccessKey\": \"s3cr3t-value\", \"Expiration\": \"soon\"}}",
+                "Expiration 'soon' is not an RFC 3339 time"
+            ),
         ])
     func badAnswer(text: String, reason: String) async throws {
         let folder = Folder()
@@ -176,12 +191,13 @@ struct ProcessPluginTests {
 
     @Test("a plugin that hangs is stopped at elevate_plugin_timeout, with what it started (its process group)")
     func hang() async throws {
-        let plugin = Installed(script: """
-            here="$(dirname "$0")"
-            sleep 60 & echo $! >"$here/child"
-            echo $$ >"$here/pid"
-            wait
-            """)
+        let plugin = Installed(
+            script: """
+                here="$(dirname "$0")"
+                sleep 60 & echo $! >"$here/child"
+                echo $$ >"$here/pid"
+                wait
+                """)
         let start = ContinuousClock.now
         let error = try await sourceFailure(plugin, ["elevate_plugin_timeout": "1"])
         let elapsed = seconds(since: start)
@@ -226,8 +242,11 @@ struct ProcessPluginTests {
         let error = try #require(throws: PluginHostError.self) {
             try plugin.source.settings(for: step(["elevate_plugin_timeout": text]), context: context())
         }
-        #expect(error == .invalidSetting(
-            key: "elevate_plugin_timeout", profile: "dev", value: text, expected: "whole seconds from 1 to 3600"))
+        #expect(
+            error
+                == .invalidSetting(
+                    key: "elevate_plugin_timeout", profile: "dev", value: text, expected: "whole seconds from 1 to 3600"
+                ))
         #expect(error.category == .configuration)
         #expect(plugin.folder.read("ran") == nil)
     }
@@ -252,10 +271,12 @@ struct ProcessPluginTests {
         let profile = Profile(
             name: "dev", values: ["elevate_source": "test", "vault_path": "a", "aws_secret_access_key": "secret"],
             sections: ["tags": ["team": "x"]])
-        let parts = try plugin.cacheIdentity(for: Step(plugin: "test", profile: profile), context: context(["AWS_REGION": "us-west-2"]))
-        #expect(parts == [
-            "plugin-protocol": "1", "executable": "/opt/aws-elevate-plugin-test", "region": "us-west-2",
-            "setting:elevate_source": "test", "setting:vault_path": "a", "section:tags:team": "x",
-        ])
+        let parts = try plugin.cacheIdentity(
+            for: Step(plugin: "test", profile: profile), context: context(["AWS_REGION": "us-west-2"]))
+        #expect(
+            parts == [
+                "plugin-protocol": "1", "executable": "/opt/aws-elevate-plugin-test", "region": "us-west-2",
+                "setting:elevate_source": "test", "setting:vault_path": "a", "section:tags:team": "x",
+            ])
     }
 }

@@ -30,7 +30,11 @@ final class Folder: @unchecked Sendable {
                 if name == "." || name == ".." { continue }
                 let child = path + "/" + name
                 var info = stat()
-                if lstat(child, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { _ = remove(child) } else { unlink(child) }
+                if lstat(child, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR {
+                    _ = remove(child)
+                } else {
+                    unlink(child)
+                }
             }
             closedir(directory)
         }
