@@ -36,10 +36,13 @@ public enum ProcessPlugin {
     }
 
     /// The cache identity of a step: the protocol version, the executable, the region and every setting the request
-    /// sends (static keys are never sent), so that any change to what the plugin is told is a different session.
+    /// sends (static keys are never sent), so that any change to what the plugin is told is a different session;
+    /// and `role_arn`, when the profile has one, which names the session in listings.
     static func cacheIdentity(path: String, profile: Profile, region: String?) -> [String: String] {
         var parts = ["plugin-protocol": String(PluginProtocol.version), "executable": path]
         if let region { parts["region"] = region }
+        // Under its own name too, as the built-in hop declares it: `cache list` shows the role of a session by it.
+        if let role = profile["role_arn"] { parts["role_arn"] = role }
         for (key, value) in profile.values where !PluginProtocol.withheldSettings.contains(key) {
             parts["setting:" + key] = value
         }

@@ -167,7 +167,7 @@ struct CacheKeyPinTests {
         arguments: [
             ("keys", "fbeb060bead107ba7f53a4461034d921ee680b175840f18ff107ab6fc8d980b0"),
             ("keys-chain", "8d2615f709d1014f238c8e4d6984511bdedcb81d074398603711cd1df294d2fd"),
-            ("tagged", "d6634e94bb68243f3e7126a61ef6629181723884017751309e71ec9de2367a98"),
+            ("tagged", "9d650a4261a5548556e4f431dcc7a6acd8fde69b5ba27e76b2d53cf23710bba9"),
         ])
     func pinnedPlugins(profile: String, digest: String) throws {
         #expect(try key(profile) == digest)

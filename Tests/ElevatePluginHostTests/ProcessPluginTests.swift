@@ -279,4 +279,12 @@ struct ProcessPluginTests {
                 "setting:elevate_source": "test", "setting:vault_path": "a", "section:tags:team": "x",
             ])
     }
+
+    @Test("a hop with role_arn declares it under its own name too, which names the cached session in listings")
+    func roleLabel() throws {
+        let plugin = ProcessElevationPlugin(name: "test", path: "/opt/aws-elevate-plugin-test")
+        let profile = Profile(name: "dev", values: ["elevate_plugin": "test", "role_arn": "arn:aws:iam::1:role/x"])
+        let parts = try #require(try plugin.cacheIdentity(for: Step(plugin: "test", profile: profile), context: context()))
+        #expect(parts["role_arn"] == "arn:aws:iam::1:role/x" && parts["setting:role_arn"] == "arn:aws:iam::1:role/x")
+    }
 }

@@ -122,6 +122,9 @@ def test_a_chain_of_both_examples_reaches_role_b_through_the_aws_cli_and_the_cac
     assert "cache: hit" in again.err, again
     assert (plugins.runs("keyfile"), plugins.runs("tagged-role")) == (1, 1), "a cache hit ran a plugin"
     assert chain.user.secret_access_key not in again.err
+    listed = sandbox.run("cache", "list", env=env)
+    assert listed.returncode == 0, listed
+    assert [line.split()[:2] for line in listed.out.splitlines()[1:]] == [["app-chain", chain.roles[1].arn]], listed
 
 
 @pytest.mark.parametrize("shell_name", ["bash", "zsh"])
