@@ -40,7 +40,7 @@ package struct ChildOutput: Sendable, Equatable {
     }
 }
 
-/// Runs a program without a shell, bounded in time and output: the one place that starts other programs (the
+/// Runs a program without a shell, bounded in time and output: how every program that gives credentials is run (the
 /// `process` source's `credential_process`, process plugins).
 ///
 /// The program is looked up on `PATH` as `execvp` does (a name with a `/` is taken as it is); standard output and
@@ -134,7 +134,12 @@ package enum ChildProcess {
         defer { for fd in readEnds where fd >= 0 { close(fd) } }
         var request: [Int32] = [-1, -1]
         if input != nil {
-            guard makePipe(&request) else { throw .io(errno) }
+            guard makePipe(&request) else {
+                let code = errno
+                close(output[1])
+                close(errors[1])
+                throw .io(code)
+            }
             // Our end never blocks: a program that does not read its input must not stop us reading its output.
             _ = fcntl(request[1], F_SETFL, fcntl(request[1], F_GETFL) | O_NONBLOCK)
         }
