@@ -79,9 +79,9 @@ public enum SSOSourceError: ElevateFailure, Equatable {
         case .noHome(let login):
             "no home directory is known (HOME is unset), so the SSO token for \(login.subject) cannot be found"
         case .noToken(let login, let path):
-            "no SSO token is cached for \(login.subject) (\(quoted(path)) does not exist)"
+            "no SSO token is cached for \(login.subject) (\(quotedPath(path)) does not exist)"
         case .badTokenFile(let login, let path, let reason):
-            "the SSO token cache file \(quoted(path)) of \(login.subject) cannot be used: \(singleLine(reason))"
+            "the SSO token cache file \(quotedPath(path)) of \(login.subject) cannot be used: \(singleLine(reason))"
         case .expired(let login, let at):
             switch login.form {
             case .session:
@@ -101,7 +101,7 @@ public enum SSOSourceError: ElevateFailure, Equatable {
         case .badAnswer(let service, let endpoint, let reason):
             "\(service) \(quoted(endpoint)) gave an unusable answer: \(singleLine(reason))"
         case .notSaved(let path, let reason):
-            "the refreshed SSO token cannot be written to \(quoted(path)): \(singleLine(reason))"
+            "the refreshed SSO token cannot be written to \(quotedPath(path)): \(singleLine(reason))"
         case .digest(let detail):
             "the SSO token cache file name cannot be computed: \(singleLine(detail))"
         }
@@ -184,4 +184,9 @@ private func attemptsText(_ attempts: Int) -> String {
 /// A value in single quotes, on one line and at most 120 characters long.
 func quoted(_ value: String) -> String {
     quotedForMessage(value, limit: 120)
+}
+
+/// A path in single quotes, on one line: long enough for any real home directory, still bounded.
+func quotedPath(_ path: String) -> String {
+    quotedForMessage(path, limit: 1024)
 }
