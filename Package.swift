@@ -206,7 +206,7 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "ElevateCache", "ElevateSTS", "ElevateHTTP", "ProcessSource", "IMDSSource",
-                "ElevateCommands", .product(name: "Logging", package: "swift-log"),
+                "SSOSource", "ElevateCommands", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Fuzz/FuzzTargets",
             swiftSettings: swiftSettings

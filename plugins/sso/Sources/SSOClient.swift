@@ -10,7 +10,7 @@ import ElevateSTS
 /// The two unsigned JSON calls of IAM Identity Center that the `sso` source makes: the portal's
 /// GetRoleCredentials and SSO-OIDC's CreateToken (refresh), each retried as botocore's standard mode retries:
 /// throttling, 5xx answers and network failures, never a refusal.
-struct SSOClient: Sendable {
+package struct SSOClient: Sendable {
     var settings: SSOSettings
     var transport: any STSTransport
     var log: @Sendable (String) -> Void
@@ -47,7 +47,7 @@ struct SSOClient: Sendable {
         let secrets = [accessToken]
         switch response.status {
         case 200:
-            return try parseRoleCredentials(response.body, endpoint: endpoint)
+            return try Self.parseRoleCredentials(response.body, endpoint: endpoint)
         case 401:
             throw .unauthorized(login, endpoint: endpoint.description)
         case 400, 403, 404:
@@ -161,7 +161,9 @@ struct SSOClient: Sendable {
     }
 
     /// The answer's `roleCredentials`: three non-empty texts and an expiration in epoch milliseconds.
-    func parseRoleCredentials(_ body: [UInt8], endpoint: STSEndpoint) throws(SSOSourceError) -> Credentials {
+    package static func parseRoleCredentials(_ body: [UInt8], endpoint: STSEndpoint) throws(SSOSourceError)
+        -> Credentials
+    {
         func bad(_ reason: String) -> SSOSourceError {
             .badAnswer(service: Self.portalService, endpoint: endpoint.description, reason: reason)
         }

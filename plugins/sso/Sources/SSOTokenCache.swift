@@ -9,17 +9,17 @@
 import ElevateCore
 
 /// A token as `aws sso login` caches it in `~/.aws/sso/cache/<sha1 hex>.json`: the fields botocore reads, checked.
-struct SSOToken: Sendable, Equatable {
-    var accessToken: String
-    var expiresAt: Date
+package struct SSOToken: Sendable, Equatable {
+    package var accessToken: String
+    package var expiresAt: Date
     /// Every top-level field that is text, for the refresh (`refreshToken`, `clientId`, …).
-    var text: [String: String]
+    package var text: [String: String]
     /// Every top-level field name, text or not: botocore tests presence.
-    var names: Set<String>
+    package var names: Set<String>
 }
 
 /// Reads and writes the AWS CLI's SSO token cache files, as botocore's `SSOTokenLoader` and `JSONFileCache` do.
-enum SSOTokenCache {
+package enum SSOTokenCache {
     /// The largest file read: a cached token is a few kilobytes.
     static let limit = 64 * 1024
 
@@ -49,6 +49,13 @@ enum SSOTokenCache {
         case .tooLarge: throw bad("it is larger than 64 KiB, which no cached token is")
         case .failed(let code): throw bad(errnoText(code))
         }
+        return try parse(bytes, path: path, login: login)
+    }
+
+    /// The token in the bytes of a cache file; throws ``SSOSourceError/badTokenFile(_:path:reason:)`` for anything
+    /// that is not a token botocore would use.
+    package static func parse(_ bytes: [UInt8], path: String, login: SSOLogin) throws(SSOSourceError) -> SSOToken {
+        func bad(_ reason: String) -> SSOSourceError { .badTokenFile(login, path: path, reason: reason) }
         guard String(validating: bytes, as: UTF8.self) != nil else { throw bad("it is not UTF-8 text") }
         let fields: [String: TokenField]
         do {
@@ -89,7 +96,7 @@ enum SSOTokenCache {
 
     /// The file content botocore's `SSOTokenProvider` writes after a refresh: these fields in this order, as
     /// Python's `json.dumps` writes them (`, ` and `: ` separators, non-ASCII escaped).
-    static func document(_ fields: [(String, String)]) -> [UInt8] {
+    package static func document(_ fields: [(String, String)]) -> [UInt8] {
         var text = "{"
         for (index, (name, value)) in fields.enumerated() {
             if index > 0 { text += ", " }

@@ -174,6 +174,48 @@ struct SSOSourceTests {
         #expect(left.count == 1, "no temporary file is left: \(left)")
     }
 
+    @Test("a refresh the service fails keeps a still valid token, as botocore's ClientError does")
+    func refreshFailsKeepsToken() async throws {
+        let home = Home()
+        let original = token(expiresIn: 300)
+        home.write("corp", original)
+        let script = Script([
+            .response(500, "{}"), .response(500, "{}"), .response(500, "{}"), .response(200, roleAnswer),
+        ])
+        _ = try await run(script, sessionProfile(), home: home)
+        #expect(script.requests.count == 4, "3 attempts at the refresh, then the role with the old token")
+        #expect(script.requests[3].headers["x-amz-sso_bearer_token"] == "ACCESS-old")
+        #expect(home.read("corp") == original)
+    }
+
+    @Test("no answer from SSO-OIDC is an error, as botocore's connection error is")
+    func refreshUnreachable() async {
+        let home = Home()
+        home.write("corp", token(expiresIn: 300))
+        let refused = HTTPError.connectFailed(host: "oidc.eu-west-1.amazonaws.com", detail: "Connection refused")
+        let error = await failure(
+            Script([.failure(refused), .failure(refused), .failure(refused)]), sessionProfile(), home: home)
+        guard case .unreachable(let service, _, _, 3)? = error else {
+            Issue.record("got \(String(describing: error))")
+            return
+        }
+        #expect(service == SSOClient.oidcService)
+        #expect(error?.isDenial == false)
+    }
+
+    @Test("an answer without a refresh token writes none, as botocore does")
+    func refreshWithoutRefreshToken() async throws {
+        let home = Home()
+        home.write("corp", token(expiresIn: -5))
+        let script = Script([
+            .response(200, #"{"accessToken": "ACCESS-new", "expiresIn": 3600}"#), .response(200, roleAnswer),
+        ])
+        _ = try await run(script, sessionProfile(), home: home)
+        let written = try JSONSerialization.jsonObject(with: Data(home.read("corp").utf8)) as? [String: String]
+        #expect(written?["refreshToken"] == nil && written?["accessToken"] == "ACCESS-new")
+        #expect(written?["expiresAt"] == time(3600))
+    }
+
     @Test("16 minutes left is not refreshed; the legacy form is never refreshed")
     func noRefresh() async throws {
         let home = Home()
