@@ -42,7 +42,7 @@ struct ResolutionRegistryTests {
         #expect(Set(CredentialSource.allCases.map(\.rawValue)) == Set(Self.botocoreCredentialSources))
     }
 
-    @Test("regression: sso_account_id and sso_role_name resolve to the registered sso source, not 'unsupported' (issue 11)")
+    @Test("regression: sso_account_id and sso_role_name resolve to the sso source, not 'unsupported' (issue 11)")
     func ssoResolves() throws {
         let config = """
             [profile dev]
@@ -123,7 +123,8 @@ struct ResolutionRegistryTests {
                     let target = sourceProfile ? "src" : "p"
                     var config = "[profile \(target)]\n" + lines.map { $0 + "\n" }.joined()
                     config += "[profile base]\nregion = us-east-1\n"
-                    config += "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n"
+                    config += "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+                    config += "sso_region = eu-west-1\n"
                     if sourceProfile {
                         config += "[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = src\n"
                     }

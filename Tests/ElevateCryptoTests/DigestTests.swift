@@ -84,7 +84,7 @@ struct SHA1Tests {
 
     @Test("sha1 of a million 'a's")
     func million() throws {
-        #expect(lowercaseHex(try sha1([UInt8](repeating: 0x61, count: 1_000_000)))
-            == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+        let digest = try sha1([UInt8](repeating: 0x61, count: 1_000_000))
+        #expect(lowercaseHex(digest) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
     }
 }

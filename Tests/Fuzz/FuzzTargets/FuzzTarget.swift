@@ -109,7 +109,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         if let token = try? SSOTokenCache.parse(bytes, path: "/fuzz/token.json", login: login) {
             check(!token.accessToken.isEmpty, "an empty access token accepted")
             check(token.accessToken.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }), "a control byte in a token")
-            let fields = token.text.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) }
+            let fields = token.text.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                .map { ($0.key, $0.value) }
             let written = SSOTokenCache.document(fields)
             check(written.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), "a written token file that is not printable ASCII")
             let read = try? JSONDecoder().decode([String: String].self, from: Data(written))
