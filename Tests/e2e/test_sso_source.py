@@ -331,3 +331,29 @@ def test_a_chain_from_an_sso_role_assumes_two_roles_in_moto_and_is_cached(sandbo
     assert cli.returncode == 0, cli
     assert json.loads(cli.stdout)["Arn"] == moto_peer.session_arn(role_b.name, "elevate-b")
     assert len(sso.requests()) == 1, "one GetRoleCredentials for three runs"
+
+
+def test_ignore_configured_endpoint_urls_skips_every_override_as_botocore_does(sandbox, sso):
+    """With AWS_IGNORE_CONFIGURED_ENDPOINT_URLS the portal is the regional one again. Nothing leaves loopback: the
+    request goes to an HTTPS proxy on a closed loopback port, which refuses it, and the error names the endpoint."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    sso.token("access-valid")
+    sandbox.write_config(SESSION_PROFILE)
+    write_token(sandbox.home, SESSION, "access-valid", 3600)
+    env = sso.environment(AWS_ENDPOINT_URL=sso.url, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS="true",
+                          HTTPS_PROXY=f"http://127.0.0.1:{closed}", AWS_ELEVATE_CACHE="none")
+    result = sandbox.run("credential-process", "--profile", "dev", env=env)
+    assert_failure(result, "dev", EXIT_CREDENTIALS, "cannot reach the SSO portal "
+                   "'https://portal.sso.eu-west-1.amazonaws.com'", "(3 attempts)")
+    assert botocore(sandbox, "dev", env).get("error") == "ProxyConnectionError"
+    assert sso.requests() == [], "neither asked the configured endpoint"
+    script = ("import boto3; s = boto3.Session(profile_name='dev'); "
+              "print(s.client('sso', region_name='eu-west-1').meta.endpoint_url, "
+              "s.client('sso-oidc', region_name='eu-west-1').meta.endpoint_url)")
+    endpoints = sandbox.run("-c", script, program=PYTHON, env=env)
+    assert endpoints.out.split() == ["https://portal.sso.eu-west-1.amazonaws.com",
+                                     "https://oidc.eu-west-1.amazonaws.com"], endpoints
