@@ -180,7 +180,8 @@ def test_a_role_the_user_is_not_assigned_is_refused_naming_the_settings(sandbox,
     sandbox.write_config(SESSION_PROFILE)
     write_token(sandbox.home, SESSION, "access-valid", 3600)
     result = sandbox.run("credential-process", "--profile", "dev", env=sso.environment())
-    assert_failure(result, "dev", EXIT_CREDENTIALS, "status 403", "ForbiddenException", "'No access'",
+    assert_failure(result, "dev", EXIT_CREDENTIALS, f"refused role '{ROLE_NAME}' in account '{ACCOUNT}' with status 403",
+                   "ForbiddenException", "'No access'",
                    "check sso_account_id and sso_role_name")
 
 

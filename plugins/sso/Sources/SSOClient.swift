@@ -53,7 +53,8 @@ package struct SSOClient: Sendable {
         case 400, 403, 404:
             throw .refused(
                 login, endpoint: endpoint.description, status: response.status,
-                detail: errorDetail(response, secrets: secrets))
+                detail: errorDetail(response, secrets: secrets), role: settings.roleName,
+                account: settings.accountId)
         default:
             throw .serviceFailed(
                 service: Self.portalService, endpoint: endpoint.description, status: response.status,
@@ -130,34 +131,38 @@ package struct SSOClient: Sendable {
                 outcome = .failure(error)
             }
             let reason: String
+            let delay: Duration
             switch outcome {
             case .success(let response):
                 guard RetryPolicy.isRetryable(status: response.status, code: errorCode(response)) else {
                     return (response, attempt)
                 }
                 reason = "status \(response.status)"
-                if !mayRetry(attempt, started: started) { return (response, attempt) }
+                guard let wait = nextWait(attempt, started: started) else { return (response, attempt) }
+                delay = wait
             case .failure(let error):
-                guard RetryPolicy.isRetryable(error), mayRetry(attempt, started: started) else {
+                guard RetryPolicy.isRetryable(error), let wait = nextWait(attempt, started: started) else {
                     throw .unreachable(
                         service: service, endpoint: endpoint.description, detail: error.description,
                         attempts: attempt)
                 }
                 reason = error.description
+                delay = wait
             }
-            let wait = retry.delay(beforeRetry: attempt)
             log(
                 "sso: attempt \(attempt) of \(retry.maxAttempts) to \(service) failed (\(singleLine(reason))); "
                     + "trying again")
-            await retry.sleep(wait)
+            await retry.sleep(delay)
             attempt += 1
         }
     }
 
-    private func mayRetry(_ attempt: Int, started: Duration) -> Bool {
+    /// The wait before the next attempt, or `nil` when the attempts or the time budget are spent.
+    private func nextWait(_ attempt: Int, started: Duration) -> Duration? {
         let retry = settings.retry
-        guard attempt < retry.maxAttempts else { return false }
-        return retry.uptime() - started + retry.delay(beforeRetry: attempt) <= retry.budget
+        guard attempt < retry.maxAttempts else { return nil }
+        let wait = retry.delay(beforeRetry: attempt)
+        return retry.uptime() - started + wait <= retry.budget ? wait : nil
     }
 
     /// The answer's `roleCredentials`: three non-empty texts and an expiration in epoch milliseconds.

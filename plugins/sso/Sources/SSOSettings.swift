@@ -56,7 +56,7 @@ public struct SSOSettings: Sendable {
             guard let settings = profile.ssoSession else { throw .noSuchSession(session) }
             for key in settings.keys.sorted() {
                 let value = settings[key]!
-                if let own = profile.values[key], own != value {
+                if let own = profile.values[key], !own.utf8.elementsEqual(value.utf8) {
                     throw .inconsistent(key: key, profileValue: own, sessionValue: value)
                 }
                 if Self.keys.contains(key) { merged[key] = value }

@@ -29,7 +29,7 @@ public enum SSOSourceError: ElevateFailure, Equatable {
     /// The portal refused the access token (401): expired, revoked, or from another session.
     case unauthorized(SSOLogin, endpoint: String)
     /// The portal refused the role (400, 403, 404): not assigned to the user, or no such account or role.
-    case refused(SSOLogin, endpoint: String, status: Int, detail: String)
+    case refused(SSOLogin, endpoint: String, status: Int, detail: String, role: String, account: String)
     /// The portal or the OIDC service answered with a failure on every attempt (throttling, 5xx).
     case serviceFailed(service: String, endpoint: String, status: Int, detail: String, attempts: Int)
     /// No answer from the portal or the OIDC service, on every attempt.
@@ -92,8 +92,9 @@ public enum SSOSourceError: ElevateFailure, Equatable {
         case .unauthorized(let login, let endpoint):
             "the SSO portal \(quoted(endpoint)) refused the access token of \(login.subject) (401): the session has "
                 + "expired or was signed out"
-        case .refused(_, let endpoint, let status, let detail):
-            "the SSO portal \(quoted(endpoint)) refused the role with status \(status): \(detail)"
+        case .refused(_, let endpoint, let status, let detail, let role, let account):
+            "the SSO portal \(quoted(endpoint)) refused role \(quoted(role)) in account \(quoted(account)) with status "
+                + "\(status): \(detail)"
         case .serviceFailed(let service, let endpoint, let status, let detail, let attempts):
             "\(service) \(quoted(endpoint)) answered with status \(status) \(attemptsText(attempts)): \(detail)"
         case .unreachable(let service, let endpoint, let detail, let attempts):
@@ -119,7 +120,7 @@ public enum SSOSourceError: ElevateFailure, Equatable {
         case .noHome(let login), .noToken(let login, _), .badTokenFile(let login, _, _), .expired(let login, _),
             .unauthorized(let login, _):
             "run \(login.command)"
-        case .refused(let login, _, _, _):
+        case .refused(let login, _, _, _, _, _):
             "check sso_account_id and sso_role_name in profile \(quoted(login.profile)): the user must be assigned "
                 + "that permission set in that account"
         case .serviceFailed, .unreachable, .badAnswer:

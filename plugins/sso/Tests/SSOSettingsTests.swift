@@ -77,6 +77,12 @@ struct SSOSettingsTests {
                 == .inconsistent(key: "sso_region", profileValue: "us-east-1", sessionValue: "eu-west-1"))
         values["sso_region"] = "eu-west-1"
         #expect(try settings(profile(values, session: corp)).region == "eu-west-1")
+        // Compared code point by code point, as Python compares them: é and e + U+0301 differ.
+        let session = ["sso_start_url": "https://corp.awsapps.com/start", "sso_region": "eu-west-1", "x": "\u{E9}"]
+        values["x"] = "e\u{301}"
+        #expect(
+            failure(profile(values, session: session))
+                == .inconsistent(key: "x", profileValue: "e\u{301}", sessionValue: "\u{E9}"))
     }
 
     @Test("the session section itself must hold sso_start_url and sso_region, as botocore's token provider reads")

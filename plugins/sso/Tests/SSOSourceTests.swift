@@ -338,6 +338,7 @@ struct SSOSourceTests {
             ]),
             sessionProfile(), home: home)
         #expect(forbidden?.problem.contains("ForbiddenException") == true)
+        #expect(forbidden?.problem.contains("refused role 'Admin+Ops' in account '111122223333'") == true)
         #expect(forbidden?.problem.contains("ACCESS-old") == false, "the token never reaches a message")
         #expect(forbidden?.remedy.contains("sso_account_id and sso_role_name") == true)
         let busy = Script([
