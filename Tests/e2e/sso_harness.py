@@ -91,9 +91,8 @@ class SSOEmulator(LoopbackProcess):
         document.update(settings)
         self.request("POST", "/_emulator/client", document)
 
-    def mode(self, service: str, mode: str, count: int = 1, status: int = 200, delay: float = 0) -> None:
-        self.request("POST", "/_emulator/mode",
-                     {"service": service, "mode": mode, "count": count, "status": status, "delay": delay})
+    def mode(self, service: str, mode: str, count: int = 1, status: int = 200) -> None:
+        self.request("POST", "/_emulator/mode", {"service": service, "mode": mode, "count": count, "status": status})
 
     def requests(self) -> list:
         """[method, path, bearer token, status] of every request to the services."""

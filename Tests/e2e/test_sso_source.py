@@ -168,11 +168,28 @@ def test_no_cached_token_says_to_run_aws_sso_login(sandbox, sso):
 
 
 def test_a_token_the_portal_refuses_says_to_log_in(sandbox, sso):
+    """The cache file says an hour is left, the portal says the session ended (signed out, revoked)."""
+    import time
+
+    sso.token("access-revoked", expires_at=time.time() - 1)
     sandbox.write_config(SESSION_PROFILE)
     write_token(sandbox.home, SESSION, "access-revoked", 3600)
     result = sandbox.run("credential-process", "--profile", "dev", env=sso.environment())
     assert_failure(result, "dev", EXIT_CREDENTIALS, "(401)", "run aws sso login --sso-session corp")
     assert "access-revoked" not in result.err
+    assert [row[3] for row in sso.requests()] == [401], "a refused token is not tried again"
+    assert botocore(sandbox, "dev", sso.environment()).get("error") == "UnauthorizedSSOTokenError"
+
+
+def test_an_answer_that_is_not_json_is_one_line_without_secrets(sandbox, sso):
+    sso.token("access-valid")
+    sandbox.write_config(SESSION_PROFILE)
+    write_token(sandbox.home, SESSION, "access-valid", 3600)
+    sso.mode("portal", "bad-json", count=-1)
+    result = sandbox.run("credential-process", "--profile", "dev", env=sso.environment())
+    assert_failure(result, "dev", EXIT_CREDENTIALS, "the SSO portal", "gave an unusable answer",
+                   "the answer is not a JSON object")
+    assert len(sso.requests()) == 1, "a 200 answer is not tried again"
 
 
 def test_a_role_the_user_is_not_assigned_is_refused_naming_the_settings(sandbox, sso):

@@ -23,12 +23,11 @@ Control API (loopback only, used by the tests):
                            portal accepts until then
   POST /_emulator/client   JSON {"clientId", "clientSecret", "refreshToken", "expiresIn" (default 28800),
                            "returnRefreshToken" (default true), "rotate" (default false)}
-  POST /_emulator/mode     JSON {"service": "portal" | "oidc", "mode": MODE, "count": N, "status": S,
-                           "delay": SECONDS}; MODE is one of
+  POST /_emulator/mode     JSON {"service": "portal" | "oidc", "mode": MODE, "count": N, "status": S}; MODE is
+                           one of
                              normal     answer as above
                              status     the next N answers have status S (429 as TooManyRequestsException, 5xx as
                                         InternalServerException), then normal (N = -1: all)
-                             slow       the next N answers wait `delay` seconds first
                              bad-json   the next N answers are 200 with a body that is not JSON
   GET  /_emulator/requests JSON list of [method, path, bearer token or null, status] since the last reset
   POST /_emulator/reset    forget requests, back to normal modes (tokens, roles and clients stay)
@@ -59,8 +58,7 @@ class State:
         self.reset()
 
     def reset(self):
-        self.modes = {service: {"mode": "normal", "remaining": 0, "status": 200, "delay": 0.0}
-                      for service in ("portal", "oidc")}
+        self.modes = {service: {"mode": "normal", "remaining": 0, "status": 200} for service in ("portal", "oidc")}
         self.requests = []
 
 
@@ -107,8 +105,7 @@ class Handler(BaseHTTPRequestHandler):
                     "rotate": doc.get("rotate", False)}
             elif path == "/_emulator/mode" and self.command == "POST":
                 STATE.modes[doc["service"]] = {"mode": doc["mode"], "remaining": int(doc.get("count", 1)),
-                                               "status": int(doc.get("status", 200)),
-                                               "delay": float(doc.get("delay", 0))}
+                                               "status": int(doc.get("status", 200))}
             elif path == "/_emulator/requests" and self.command == "GET":
                 return self._send(200, STATE.requests)
             elif path == "/_emulator/reset" and self.command == "POST":
@@ -130,9 +127,6 @@ class Handler(BaseHTTPRequestHandler):
     def _fault(self, service):
         """Answers a fault and returns True, or returns False to answer normally."""
         mode, settings = self._take(service)
-        if mode == "slow":
-            time.sleep(settings["delay"])
-            return False
         if mode == "status":
             status = settings["status"]
             error = "TooManyRequestsException" if status == 429 else "InternalServerException"
