@@ -55,18 +55,9 @@ public struct SessionCache: Sendable {
             log.debug("cache: off (\(settings.modeSource)=none)")
             return try await fetch()
         }
-        // The key is hashed by the library that the backend likely to serve loads anyway: GLib when the keyring
-        // may be asked (the keyring mode, or auto with a session bus), OpenSSL otherwise (a file hit decrypts with
-        // it), and by OpenSSL too when GLib cannot be loaded. Both give the same SHA-256, so either finds what the
-        // other stored.
-        let keyringStore: (any KeyringStore)? = settings.mode == .keyring || settings.mode == .auto ? keyring() : nil
-        let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
+        let (keyringStore, derivation) = derive(plan: plan, context: context, settings: settings)
         let key: CacheKey
         let role: String
-        let derivation = CacheDerivation.derive(plan: plan, context: context) { bytes in
-            if let digest = try? hashingStore?.sha256(bytes) { return digest }
-            return try ElevateCrypto.sha256(bytes)
-        }
         switch derivation {
         case .notCached(let reason):
             log.debug("cache: not used: \(reason)")
@@ -88,6 +79,23 @@ public struct SessionCache: Sendable {
         return try await credentials(
             key: key, role: role, plan: plan, settings: settings, keyringStore: keyringStore, context: context,
             fetch: fetchThis)
+    }
+
+    /// The keyring client when the mode may use it, and the plan's cache key.
+    ///
+    /// The key is hashed by the library that the backend likely to serve loads anyway: GLib when the keyring may be
+    /// asked (the keyring mode, or auto with a session bus), OpenSSL otherwise (a file hit decrypts with it), and by
+    /// OpenSSL too when GLib cannot be loaded. Both give the same SHA-256, so either finds what the other stored.
+    func derive(plan: BoundPlan, context: RunContext, settings: CacheSettings)
+        -> (keyring: (any KeyringStore)?, derivation: CacheDerivation)
+    {
+        let keyringStore: (any KeyringStore)? = settings.mode == .keyring || settings.mode == .auto ? keyring() : nil
+        let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
+        let derivation = CacheDerivation.derive(plan: plan, context: context) { bytes in
+            if let digest = try? hashingStore?.sha256(bytes) { return digest }
+            return try ElevateCrypto.sha256(bytes)
+        }
+        return (keyringStore, derivation)
     }
 
     /// The cache entries being fetched by the runs that started this one (through a credential_process), by digest.
