@@ -211,7 +211,7 @@ struct KeyringRows: DoctorRowProvider {
             ]
         case .unreachable(let reason):
             guard required else {
-                return [.ok(check, "none can serve (\(reason)): sessions are cached in the encrypted files")]
+                return [.ok(check, "none can serve: \(reason); sessions are cached in the encrypted files")]
             }
             return [
                 DoctorRow(
