@@ -74,59 +74,36 @@ extension SessionCache {
         }
         let freshness = Freshness(configured: settings.refreshMargin)
         let file = FileBackend(directory: directory, keyPath: keyPath)
-        let now = context.now()
-
-        func found(_ lookup: CacheLookup, in backend: String) -> CacheEntry? {
+        let run = CachedRun(
+            key: key, profile: plan.profile, role: "", freshness: freshness, context: context, file: file,
+            lockTimeout: lockTimeout)
+        let entry: CacheEntry?
+        switch try run.route(mode: settings.mode, modeSource: settings.modeSource, keyring: keyringStore ?? keyring()) {
+        case .hit(let found, let backend, let why):
+            preview.backend = backend is FileBackend ? .file(why: why) : .keyring(why: why)
+            entry = found
+        case .serve(let backend, let lookup, _, let why):
+            preview.backend = backend is FileBackend ? .file(why: why) : .keyring(why: why)
             switch lookup {
-            case .found(let entry): return entry
-            case .missing: return nil
-            case .discarded(let reason): preview.notes.append("\(backend): an entry is discarded: \(reason)")
-            // A keyring that cannot be read is the backend choice's reason already.
-            case .unavailable(let reason) where backend == "file":
-                preview.notes.append("\(backend): cannot be read: \(reason)")
-            case .unavailable: break
-            }
-            return nil
-        }
-        func isFresh(_ entry: CacheEntry?) -> Bool { entry.map { freshness.isFresh($0, now: now) } ?? false }
-        func serve(_ backend: CachePreview.Backend, _ entry: CacheEntry?) -> CachePreview {
-            preview.backend = backend
-            if case .file = backend { preview.filePath = file.path(for: key) }
-            preview.entry = entry
-            preview.isFresh = isFresh(entry)
-            preview.refreshMargin = entry.map {
-                freshness.effectiveMargin(fetchedAt: $0.fetchedAt, expiration: $0.expiration)
-            }
-            return preview
-        }
-
-        switch settings.mode {
-        case .none:
-            return preview
-        case .file:
-            return serve(.file(why: "\(settings.modeSource)=file"), found(try file.load(key), in: "file"))
-        case .keyring:
-            let store = keyringStore ?? keyring()
-            let entry = found(try KeyringBackend(keyring: store).load(key), in: "keyring")
-            if isFresh(entry) { return serve(.keyring(why: "\(settings.modeSource)=keyring"), entry) }
-            switch store.availability() {
-            case .available:
-                return serve(.keyring(why: "\(settings.modeSource)=keyring"), entry)
+            case .found(let found): entry = found
+            case .missing: entry = nil
+            case .discarded(let reason):
+                entry = nil
+                preview.notes.append("\(backend.name): the entry is passed over: \(reason)")
             case .unavailable(let reason):
-                return serve(.none(reason: "the keyring cannot serve: \(reason)"), nil)
+                entry = nil
+                preview.notes.append("\(backend.name): cannot be read: \(reason)")
             }
-        case .auto:
-            let fileEntry = found(try file.load(key), in: "file")
-            if isFresh(fileEntry) { return serve(.file(why: "auto: a fresh file entry is served first"), fileEntry) }
-            let store = keyringStore ?? keyring()
-            let keyringEntry = found(try KeyringBackend(keyring: store).load(key), in: "keyring")
-            if isFresh(keyringEntry) { return serve(.keyring(why: "auto: found in the keyring"), keyringEntry) }
-            switch store.availability() {
-            case .available:
-                return serve(.keyring(why: "auto: a Secret Service can serve"), keyringEntry)
-            case .unavailable(let reason):
-                return serve(.file(why: "auto: the keyring cannot serve: \(reason)"), fileEntry)
-            }
+        case .uncached(_, let reason):
+            preview.backend = .none(reason: reason)
+            entry = nil
         }
+        if case .file = preview.backend { preview.filePath = file.path(for: key) }
+        preview.entry = entry
+        preview.isFresh = entry.map { context.tokenCode == nil && freshness.isFresh($0, now: context.now()) } ?? false
+        preview.refreshMargin = entry.map {
+            freshness.effectiveMargin(fetchedAt: $0.fetchedAt, expiration: $0.expiration)
+        }
+        return preview
     }
 }
