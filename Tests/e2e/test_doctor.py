@@ -262,3 +262,17 @@ def test_doctor_tells_an_unlocked_a_locked_and_a_missing_keyring_apart_without_s
         assert required.returncode == 1 and rows(required)["keyring"][0] == "FAIL"
     if mode == "noservice":
         assert (out / "service").read_text() == "none\n", "doctor started a keyring daemon"
+
+
+def test_doctor_keeps_hostile_profile_names_and_values_on_their_line(sandbox):
+    sandbox.write_config(b"[profile evil\x1b]2;x\x07\xe2\x80\xae]\nrole_arn = arn:aws:iam::1:role/\x1b[2J\r\n"
+                         b"[profile ok\x1b[31m]\nrole_arn = arn:aws:iam::123456789012:role/x\n"
+                         b"credential_source = Environment\n")
+    write_hook(sandbox)
+    result = doctor(sandbox)
+    table = assert_table(result)
+    assert result.returncode == 1
+    assert not any(byte in result.stdout for byte in (b"\x1b", b"\x07", b"\r")), result
+    assert len(table) == len(result.out.split("\n\n")[0].splitlines()) - 1, "one line per check"
+    assert [check for check in table if check.startswith("profile ")] == [
+        "profile 'evil?]2;x?\u202e'", "profile 'ok?[31m'"]
