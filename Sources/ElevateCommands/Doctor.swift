@@ -57,11 +57,6 @@ struct DoctorContext {
             }
         }
     }
-
-    /// Whether some profile's plan starts from the source plugin `name`.
-    func someProfileStarts(from name: String) -> Bool {
-        profiles.contains { (try? $0.plan.get())?.source.name == name }
-    }
 }
 
 /// A group of rows of the doctor's table.
@@ -232,16 +227,20 @@ struct IMDSRows: DoctorRowProvider {
     func rows(_ context: DoctorContext) -> [DoctorRow] {
         let check = "instance metadata"
         let source = IMDSSource()
-        let defaultProfile = (try? context.config.get())?.profile(named: "default") ?? Profile(name: "default")
+        // The settings of the first profile that starts from the service, else those of [default].
+        let starting = context.profiles.lazy.compactMap { try? $0.plan.get() }.first { $0.source.name == source.name }
+        let profile =
+            starting?.source.step.profile ?? (try? context.config.get())?.profile(named: "default")
+            ?? Profile(name: "default")
         var settings: IMDSSettings
         do throws(IMDSSourceError) {
-            settings = try IMDSSettings(environment: context.environment, profile: defaultProfile)
+            settings = try IMDSSettings(environment: context.environment, profile: profile)
         } catch {
             if case .disabled(let name) = error { return [.skip(check, "not checked: switched off by \(name)")] }
             return [.failing(check, error)]
         }
         settings.timeoutSeconds = min(settings.timeoutSeconds, timeoutSeconds)
-        let used = context.someProfileStarts(from: source.name)
+        let used = starting != nil
         do throws(IMDSSourceError) {
             try source.probe(settings, context: context.pipeline.context)
             return [.ok(check, "\(quotedForMessage(settings.endpoint, limit: 200)) hands out IMDSv2 tokens")]

@@ -61,12 +61,16 @@ struct Explanation: Equatable {
     var profile: String
     var plan: String
     var steps: [Step]
+    /// The run's `AWS_*` variables (masked like settings): where botocore and the plugins read a value from the
+    /// environment before the files, these win.
+    var environment: [Setting]
     var cache: Cache
 
-    init(profile: String, plan: String, steps: [Step], cache: Cache) {
+    init(profile: String, plan: String, steps: [Step], environment: [Setting] = [], cache: Cache) {
         self.profile = profile
         self.plan = plan
         self.steps = steps
+        self.environment = environment
         self.cache = cache
     }
 
@@ -110,8 +114,11 @@ struct Explanation: Equatable {
                     role: "hop \(hop.hop)", plugin: hop.name, profile: hop.step.profile.name,
                     settings: settings(of: hop.step.profile), identity: identity(hop.cacheIdentity(context: context))))
         }
+        let environment = context.environment.filter { $0.key.utf8.starts(with: "AWS_".utf8) }
+            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            .map { Setting(key: $0.key, value: Masking.mask(key: $0.key, value: $0.value), location: nil) }
         self.init(
-            profile: plan.profile, plan: plan.description, steps: steps,
+            profile: plan.profile, plan: plan.description, steps: steps, environment: environment,
             cache: Self.cache(preview, now: context.now()))
     }
 
@@ -180,6 +187,13 @@ struct Explanation: Equatable {
                 lines.append("  cache identity: none declared (the plan is not cached)")
             }
         }
+        if !environment.isEmpty {
+            lines.append("")
+            lines.append("environment (AWS_* variables; where a plugin reads one, it wins over the files):")
+            for variable in environment {
+                lines.append("  \(singleLine(variable.key)) = \(Masking.display(variable.value))")
+            }
+        }
         lines.append("")
         if let failure = cache.failure {
             lines.append("cache: a run would stop: \(failure)")
@@ -245,9 +259,15 @@ struct Explanation: Equatable {
             ("notes", "[" + self.cache.notes.map { string($0) }.joined(separator: ", ") + "]"),
             ("failure", string(self.cache.failure)),
         ])
+        let environment = self.environment.map { variable in
+            object([
+                ("name", string(variable.key)), ("value", string(variable.value)),
+                ("hidden", variable.value == nil ? "true" : "false"),
+            ])
+        }
         return object([
             ("profile", string(profile)), ("plan", string(plan)), ("steps", "[" + steps.joined(separator: ", ") + "]"),
-            ("cache", cache),
+            ("environment", "[" + environment.joined(separator: ", ") + "]"), ("cache", cache),
         ]) + "\n"
     }
 

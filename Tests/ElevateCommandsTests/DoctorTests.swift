@@ -28,6 +28,25 @@ struct DoctorTests {
         #expect(Doctor.render([.ok("a", "b")]).hasSuffix("\nall checks passed\n"))
     }
 
+    @Test("the rows are the providers' rows in order: a new check (shadowed process plugins) is one more provider")
+    func providers() {
+        struct Fixed: DoctorRowProvider {
+            var row: DoctorRow
+            func rows(_ context: DoctorContext) -> [DoctorRow] { [row] }
+        }
+        let pipeline = Pipeline(
+            registry: BuiltinPlugins.registry(),
+            environment: ["AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/c"],
+            logger: .init(label: "t"), mayPrompt: false)
+        let context = DoctorContext(pipeline: pipeline)
+        let (first, second) = (DoctorRow.ok("first", "a"), DoctorRow.skip("second", "b"))
+        #expect(Doctor.rows(context, providers: [Fixed(row: first), Fixed(row: second)]) == [first, second])
+        #expect(
+            Doctor.providers.map { String(describing: type(of: $0)) } == [
+                "ConfigFilesRows", "ProfileRows", "CacheFilesRows", "KeyringRows", "IMDSRows", "ShellHookRows",
+            ])
+    }
+
     @Test("a hostile detail stays on its line")
     func hostile() {
         let text = Doctor.render([DoctorRow(check: "profile 'a\nb'", status: .fail, detail: "x\ry", remedy: "z\n")])

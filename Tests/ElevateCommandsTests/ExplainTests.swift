@@ -71,7 +71,11 @@ struct ExplanationTests {
     func explanation(preview: Result<CachePreview, CacheError>? = nil) throws -> Explanation {
         let files = ConfigFiles(configPath: "/h/.aws/config", credentialsPath: "/h/.aws/credentials")
         let config = try AWSConfig.parse(config: Self.config, credentials: Self.credentials, files: files)
-        let context = RunContext(environment: ["AWS_REGION": "eu-west-1"], logger: Logger(label: "test"))
+        let environment = [
+            "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+            "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEXAMPLETOKEN", "HOME": "/h",
+        ]
+        let context = RunContext(environment: environment, logger: Logger(label: "test"))
         let plan = try ProfileResolver(
             config: config, registry: BuiltinPlugins.registry(), environment: context.environment, isSelf: { _ in false }
         ).plan(for: "app-chain").bind(context: context)
@@ -106,6 +110,11 @@ struct ExplanationTests {
                   s3.addressing_style = 'path'                     at /h/.aws/config:6
                   cache identity: endpoint='https://sts.eu-west-1.amazonaws.com/', region='eu-west-1', role_arn='arn:aws:iam::123456789012:role/app', role_session_name='session'
 
+                environment (AWS_* variables; where a plugin reads one, it wins over the files):
+                  AWS_ACCESS_KEY_ID = '****MPLE'
+                  AWS_REGION = 'eu-west-1'
+                  AWS_SESSION_TOKEN = (hidden)
+
                 cache: mode file (AWS_ELEVATE_CACHE)
                   key: v1:\(digest)
                   backend: file: AWS_ELEVATE_CACHE=file
@@ -126,6 +135,9 @@ struct ExplanationTests {
         #expect(settings[0]["value"] as? String == "****MPLE")
         #expect(settings[1]["value"] is NSNull && settings[1]["hidden"] as? Bool == true)
         #expect(settings[1]["file"] as? String == "/h/.aws/credentials" && settings[1]["line"] as? Int == 3)
+        let environment = try #require(object["environment"] as? [[String: Any]])
+        #expect(environment.map { $0["name"] as? String } == ["AWS_ACCESS_KEY_ID", "AWS_REGION", "AWS_SESSION_TOKEN"])
+        #expect(environment[2]["value"] is NSNull && environment[2]["hidden"] as? Bool == true)
         let cache = try #require(object["cache"] as? [String: Any])
         #expect(cache["key"] as? String == (try CacheKey(profile: "app-chain", steps: []).digest))
         for secret in ["wJalrXUtnFEMI", "IQoJb3JpZ2lu", "AKIAIOSFODNN7"] { #expect(!json.contains(secret)) }

@@ -92,9 +92,11 @@ def test_explain_names_every_setting_with_its_file_and_line_and_sends_no_request
 
 def test_explain_json_is_one_object_with_the_same_facts(sandbox, proxy):
     write_chain(sandbox)
-    result = explain(sandbox, "--profile", "app-chain", "--json", env=sts_env(proxy.url))
+    env = {**sts_env(proxy.url), "AWS_ACCESS_KEY_ID": "AKIAENVIRONMENT00001", "AWS_SECRET_ACCESS_KEY": "env/secret+1"}
+    result = explain(sandbox, "--profile", "app-chain", "--json", env=env)
     assert result.returncode == 0, result
     assert result.stdout.count(b"\n") == 1
+    assert b"env/secret+1" not in result.stdout and b"AKIAENVIRONMENT" not in result.stdout
     document = json.loads(result.stdout)
     assert [step["plugin"] for step in document["steps"]] == ["profile", "assume-role", "assume-role"]
     base = document["steps"][0]["settings"]
@@ -102,6 +104,9 @@ def test_explain_json_is_one_object_with_the_same_facts(sandbox, proxy):
         ("aws_access_key_id", "****MPLE", False, 2), ("aws_secret_access_key", None, True, 3),
         ("aws_session_token", None, True, 4)]
     assert {s["file"] for s in base} == {str(sandbox.credentials)}
+    variables = {variable["name"]: (variable["value"], variable["hidden"]) for variable in document["environment"]}
+    assert variables["AWS_ACCESS_KEY_ID"] == ("****0001", False)
+    assert variables["AWS_SECRET_ACCESS_KEY"] == (None, True)
     assert document["cache"]["backend"] == "file" and document["cache"]["seconds_left"] is None
     assert proxy.exchanges == []
 
