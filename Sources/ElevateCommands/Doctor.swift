@@ -113,9 +113,9 @@ struct ConfigFilesRows: DoctorRowProvider {
             return config.searched.map { file in
                 let check =
                     file.path.utf8.elementsEqual(config.files.configPath.utf8) ? "config file" : "credentials file"
-                let where_ = quotedForMessage(file.path, limit: 200)
+                let path = quotedForMessage(file.path, limit: 200)
                 return file.exists
-                    ? .ok(check, "\(where_) parses") : .ok(check, "\(where_) does not exist (none is needed)")
+                    ? .ok(check, "\(path) parses") : .ok(check, "\(path) does not exist (none is needed)")
             }
         case .failure(let error):
             return [row("config files", error)]
