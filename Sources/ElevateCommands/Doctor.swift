@@ -110,9 +110,8 @@ struct ConfigFilesRows: DoctorRowProvider {
     func rows(_ context: DoctorContext) -> [DoctorRow] {
         switch context.config {
         case .success(let config):
-            return config.searched.map { file in
-                let check =
-                    file.path.utf8.elementsEqual(config.files.configPath.utf8) ? "config file" : "credentials file"
+            // `searched` names the config file, then the credentials file.
+            return zip(["config file", "credentials file"], config.searched).map { check, file in
                 let path = quotedForMessage(file.path, limit: 200)
                 return file.exists
                     ? .ok(check, "\(path) parses") : .ok(check, "\(path) does not exist (none is needed)")
