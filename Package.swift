@@ -178,7 +178,7 @@ let package = Package(
             dependencies: [
                 "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ECSSource", "SSOSource",
                 "ProcessSource", "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ElevateCrypto",
-                "ShellFunctions", "CProcessEntry", "CBuildInfo",
+                "ElevateKeyring", "ShellFunctions", "CProcessEntry", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

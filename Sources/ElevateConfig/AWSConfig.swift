@@ -130,8 +130,9 @@ public struct AWSConfig: Sendable {
         )
     }
 
-    /// Where `key` of profile `name` is set, the credentials file first (its keys win).
-    func location(of key: String, in name: String) -> FileLocation? {
+    /// Where `key` of profile `name` is set, the credentials file first (its keys win); `nil` when neither file
+    /// sets it in that profile (botocore gives a profile no value of another one, `[default]` included).
+    public func location(of key: String, in name: String) -> FileLocation? {
         let exact = PythonText.exactKey(name)
         return credentialsProfiles[exact]?.locations[key] ?? configProfiles[exact]?.locations[key]
     }
