@@ -42,6 +42,30 @@ struct ResolutionRegistryTests {
         #expect(Set(CredentialSource.allCases.map(\.rawValue)) == Set(Self.botocoreCredentialSources))
     }
 
+    @Test("regression: sso_account_id and sso_role_name resolve to the sso source, not 'unsupported' (issue 11)")
+    func ssoResolves() throws {
+        let config = """
+            [profile dev]
+            sso_session = corp
+            sso_account_id = 111122223333
+            sso_role_name = Admin
+            [sso-session corp]
+            sso_start_url = https://corp.awsapps.com/start
+            sso_region = eu-west-1
+            [profile admin]
+            role_arn = arn:aws:iam::123456789012:role/admin
+            source_profile = dev
+
+            """
+        let alone = try plan("dev", config: config)
+        #expect(alone.source.plugin.name == "sso" && alone.hops.isEmpty)
+        checkRegistered(alone, "sso_session")
+        let chained = try plan("admin", config: config)
+        #expect(chained.source.plugin.name == "sso" && chained.source.profile.name == "dev")
+        #expect(chained.hops.map(\.plugin.name) == ["assume-role"])
+        checkRegistered(chained, "sso as a source profile")
+    }
+
     @Test("regression: credential_source = EcsContainer resolves to a registered plugin (issue 11)")
     func ecsContainerResolves() throws {
         let config = "[profile e]\nrole_arn = arn:aws:iam::123456789012:role/x\ncredential_source = EcsContainer\n"
@@ -68,6 +92,7 @@ struct ResolutionRegistryTests {
         // aws-elevate's own settings, naming built-in plugins (the registry's names win over process plugins).
         ("elevate_source", ["elevate_source = env"]),
         ("elevate_plugin", ["elevate_plugin = assume-role"]),
+        ("sso", ["sso_session = corp", "sso_account_id = 111122223333", "sso_role_name = Admin"]),
     ]
 
     /// Every combination of the features, of `credential_source` (unset or each value) and of the container
@@ -101,6 +126,8 @@ struct ResolutionRegistryTests {
                     let target = sourceProfile ? "src" : "p"
                     var config = "[profile \(target)]\n" + lines.map { $0 + "\n" }.joined()
                     config += "[profile base]\nregion = us-east-1\n"
+                    config += "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+                    config += "sso_region = eu-west-1\n"
                     if sourceProfile {
                         config += "[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = src\n"
                     }
