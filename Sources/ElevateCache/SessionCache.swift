@@ -98,34 +98,32 @@ public struct SessionCache: Sendable {
         context: RunContext, fetch: () async throws -> Credentials
     ) async throws -> Credentials {
         let log = context.logger
-        guard let directory = settings.directory, let keyPath = settings.keyPath else {
+        guard let directory = settings.directory, settings.keyPath != nil else {
             log.debug("cache: not used: no home directory is known (HOME is unset)")
             return try await fetch()
         }
         let freshness = Freshness(configured: settings.refreshMargin)
-        let file = FileBackend(directory: directory, keyPath: keyPath)
         log.debug("cache: key \(key) for profile '\(plan.profile)', mode \(settings.mode) (\(settings.modeSource))")
 
         // The keyring mode keeps its locks out of the file backend's directory when the user has a runtime directory.
         let runtime = settings.mode == .keyring ? settings.runtimeDirectory : nil
         let run = CachedRun(
-            key: key, profile: plan.profile, role: role, freshness: freshness, context: context, file: file,
-            runtimeDirectory: runtime, lockTimeout: lockTimeout)
-        switch settings.mode {
-        case .none:
+            key: key, profile: plan.profile, role: role, freshness: freshness, context: context,
+            cacheDirectory: directory, runtimeDirectory: runtime, lockTimeout: lockTimeout)
+        switch CacheBackendChoice.choose(settings: settings, for: .run, keyring: { keyringStore ?? keyring() }).choice {
+        case .off:
             return try await fetch()
-        case .file:
+        case .file(let file):
             log.debug("cache: backend file (\(settings.modeSource)=file)")
             return try await run.serve(from: file, firstLookup: nil, fetch: fetch)
-        case .keyring:
+        case .keyring(let store):
             return try await run.throughKeyring(
-                keyringStore ?? keyring(), hit: "\(settings.modeSource)=keyring", chosen: "\(settings.modeSource)=keyring",
-                fetch: fetch
-            ) { reason in
+                store, hit: "\(settings.modeSource)=keyring", chosen: "\(settings.modeSource)=keyring", fetch: fetch
+            ) { failure in
                 try await run.serveUncached(
-                    backend: "keyring", reason: "the keyring cannot serve: \(reason)", fetch: fetch)
+                    backend: store, reason: "the keyring cannot serve: \(failure)", fetch: fetch)
             }
-        case .auto:
+        case .auto(let file, let store):
             // Files first: a fresh file entry is served without loading libsecret at all.
             let fileLookup = try file.load(key)
             if let served = run.freshHit(fileLookup, backend: file, why: "auto: a fresh file entry is served first") {
@@ -133,11 +131,12 @@ public struct SessionCache: Sendable {
             }
             // A keyring lookup never prompts, and without a session bus it answers at once, loading nothing:
             // it comes before the availability check, which would cost a second round trip on every hit.
+            let fallback = CachedRun.FileFallback(file: file, lookup: fileLookup)
             return try await run.throughKeyring(
-                keyringStore ?? keyring(), hit: "auto: found in the keyring",
-                chosen: "auto: a Secret Service can serve", fileFallback: fileLookup, fetch: fetch
-            ) { reason in
-                log.debug("cache: backend file (auto: the keyring cannot serve: \(reason))")
+                store, hit: "auto: found in the keyring", chosen: "auto: a Secret Service can serve",
+                fileFallback: fallback, fetch: fetch
+            ) { failure in
+                log.debug("cache: backend file (auto: the keyring cannot serve: \(failure))")
                 return try await run.serve(from: file, firstLookup: fileLookup, fetch: fetch)
             }
         }
@@ -151,7 +150,8 @@ struct CachedRun {
     let role: String
     let freshness: Freshness
     let context: RunContext
-    let file: FileBackend
+    /// The file backend's directory: the lock files are there, but in the runtime directory when it is given.
+    let cacheDirectory: String
     /// The user's runtime directory, where the lock files go when it exists (the keyring mode); else they are in the
     /// file backend's directory.
     let runtimeDirectory: String?
@@ -161,16 +161,22 @@ struct CachedRun {
 
     var log: Logger { context.logger }
 
+    /// In auto, serving from the keyring: the file backend and its first lookup, for when the keyring fails.
+    struct FileFallback {
+        let file: FileBackend
+        let lookup: CacheLookup
+    }
+
     init(
-        key: CacheKey, profile: String, role: String, freshness: Freshness, context: RunContext, file: FileBackend,
-        runtimeDirectory: String? = nil, lockTimeout: Duration
+        key: CacheKey, profile: String, role: String, freshness: Freshness, context: RunContext,
+        cacheDirectory: String, runtimeDirectory: String? = nil, lockTimeout: Duration
     ) {
         self.key = key
         self.profile = profile
         self.role = role
         self.freshness = freshness
         self.context = context
-        self.file = file
+        self.cacheDirectory = cacheDirectory
         self.runtimeDirectory = runtimeDirectory
         self.lockTimeout = lockTimeout
     }
@@ -178,16 +184,16 @@ struct CachedRun {
     /// Where the lock files are: decided only when a lock is needed, so that a hit costs no `stat`.
     private var lockPlace: EntryLock.Place {
         if let runtimeDirectory, isExistingDirectory(runtimeDirectory) { return .runtimeDirectory(runtimeDirectory) }
-        return .cacheDirectory(file.directory)
+        return .cacheDirectory(cacheDirectory)
     }
 
     /// Serves from `backend`: a fresh entry, else a fetch under the entry's lock, stored in `backend`.
     ///
-    /// `fileFallback` (auto, serving from the keyring) is the file backend's first lookup: when the keyring fails a
-    /// lookup or a store after it said it can serve, the run goes on with the file backend instead, so that it is
-    /// still cached (and an MFA hop does not prompt on every call).
+    /// `fileFallback` (auto, serving from the keyring): when the keyring fails a lookup or a store after it said it
+    /// can serve, the run goes on with the file backend instead, so that it is still cached (and an MFA hop does not
+    /// prompt on every call).
     func serve(
-        from backend: any CacheBackend, firstLookup: CacheLookup?, fileFallback: CacheLookup? = nil,
+        from backend: any CacheBackend, firstLookup: CacheLookup?, fileFallback: FileFallback? = nil,
         fetch: () async throws -> Credentials
     ) async throws -> Credentials {
         let lookup = try firstLookup ?? backend.load(key)
@@ -196,12 +202,12 @@ struct CachedRun {
         } else if let served = consider(lookup, backend: backend, underLock: false) {
             return served
         }
-        if case .unavailable(let reason) = lookup {
+        if case .unavailable(let failure) = lookup {
             if let fileFallback {
-                log.debug("cache: backend file (auto: the \(backend.name) lookup failed: \(reason))")
-                return try await serve(from: file, firstLookup: fileFallback, fetch: fetch)
+                log.debug("cache: backend file (auto: the \(backend.name) lookup failed: \(failure))")
+                return try await serve(from: fileFallback.file, firstLookup: fileFallback.lookup, fetch: fetch)
             }
-            return try await serveUncached(backend: backend.name, reason: reason, fetch: fetch)
+            return try await serveUncached(backend: backend, reason: "\(failure)", fetch: fetch)
         }
 
         let lock: EntryLock?
@@ -219,7 +225,9 @@ struct CachedRun {
                     return served
                 }
                 // Another process may have fallen back to the file backend meanwhile.
-                if fileFallback != nil, let served = consider(try file.load(key), backend: file, underLock: true) {
+                if let file = fileFallback?.file,
+                   let served = consider(try file.load(key), backend: file, underLock: true)
+                {
                     return served
                 }
             }
@@ -228,7 +236,7 @@ struct CachedRun {
             lock = nil
         case .unavailable(let failure):
             guard backend is KeyringBackend else {
-                return try await serveUncached(backend: backend.name, reason: failure.description, fetch: fetch)
+                return try await serveUncached(backend: backend, reason: failure.description, fetch: fetch)
             }
             log.debug("cache: no lock (\(failure)); fetching without one")
             lock = nil
@@ -247,22 +255,24 @@ struct CachedRun {
             return credentials
         }
         if let failure = try store(entry, in: backend, locked: lock != nil) {
-            guard fileFallback != nil else {
-                warnUncached(backend: backend.name, reason: failure)
+            guard let file = fileFallback?.file else {
+                warnUncached(backend: backend, reason: "\(failure)")
                 return credentials
             }
             log.debug("cache: backend file (auto: the \(backend.name) store failed: \(failure))")
             if let failure = try store(entry, in: file, locked: lock != nil) {
-                warnUncached(backend: file.name, reason: failure)
+                warnUncached(backend: file, reason: "\(failure)")
             }
         }
         return credentials
     }
 
     /// Stores `entry` in `backend`; why it could not, or `nil` after a debug line.
-    private func store(_ entry: CacheEntry, in backend: any CacheBackend, locked: Bool) throws(CacheError) -> String? {
+    private func store(
+        _ entry: CacheEntry, in backend: any CacheBackend, locked: Bool
+    ) throws(CacheError) -> CacheBackendFailure? {
         // Only the holder of the entry's lock may remove temporary files of writers that died.
-        if locked, backend is FileBackend { file.removeLeftovers(of: key) }
+        if locked, let file = backend as? FileBackend { file.removeLeftovers(of: key) }
         if let failure = try backend.store(entry, under: key) { return failure }
         log.debug("cache: stored (\(backend.name)), expires \(Timestamp.format(entry.expiration))")
         return nil
@@ -284,8 +294,8 @@ struct CachedRun {
             if !underLock { log.debug("cache: miss (\(backend.name))") }
         case .discarded(let reason):
             log.debug("cache: entry discarded (\(backend.name)): \(reason)")
-        case .unavailable(let reason):
-            log.debug("cache: cannot read (\(backend.name)): \(reason)")
+        case .unavailable(let failure):
+            log.debug("cache: cannot read (\(backend.name)): \(failure)")
         }
         return nil
     }
@@ -307,32 +317,29 @@ struct CachedRun {
         return entry.credentials
     }
 
-    /// Serves from `keyring`: a fresh entry there, else a fetch stored there when it can serve; otherwise what
-    /// `unavailable` does with the reason. `hit` and `chosen` say why, for the debug lines; `fileFallback` is as in
-    /// ``serve(from:firstLookup:fileFallback:fetch:)``.
+    /// Serves from `store`: a fresh entry there, else a fetch stored there when it can serve; otherwise what
+    /// `unavailable` does with why it cannot. `hit` and `chosen` say why, for the debug lines; `fileFallback` is as
+    /// in ``serve(from:firstLookup:fileFallback:fetch:)``.
     func throughKeyring(
-        _ keyring: any KeyringStore,
+        _ store: KeyringBackend,
         hit: String,
         chosen: String,
-        fileFallback: CacheLookup? = nil,
+        fileFallback: FileFallback? = nil,
         fetch: () async throws -> Credentials,
-        unavailable: (String) async throws -> Credentials
+        unavailable: (CacheBackendFailure) async throws -> Credentials
     ) async throws -> Credentials {
-        let store = KeyringBackend(keyring: keyring)
         let lookup = try store.load(key)
         if let served = freshHit(lookup, backend: store, why: hit) {
             return served
         }
-        switch keyring.availability() {
-        case .available:
-            log.debug("cache: backend keyring (\(chosen))")
-            return try await serve(from: store, firstLookup: lookup, fileFallback: fileFallback, fetch: fetch)
-        case .unavailable(let reason):
-            return try await unavailable(reason)
+        if let failure = store.unavailability() {
+            return try await unavailable(failure)
         }
+        log.debug("cache: backend keyring (\(chosen))")
+        return try await serve(from: store, firstLookup: lookup, fileFallback: fileFallback, fetch: fetch)
     }
 
-    func serveUncached(backend: String, reason: String, fetch: () async throws -> Credentials) async throws
+    func serveUncached(backend: any CacheBackend, reason: String, fetch: () async throws -> Credentials) async throws
         -> Credentials
     {
         let credentials = try await refresh(fetch)
@@ -360,8 +367,9 @@ struct CachedRun {
         }
     }
 
-    private func warnUncached(backend: String, reason: String) {
-        let place = backend == "file" ? "session cache '\(file.directory)'" : "\(backend) session cache"
+    private func warnUncached(backend: any CacheBackend, reason: String) {
+        let place = (backend as? FileBackend).map { "session cache '\($0.directory)'" }
+            ?? "\(backend.name) session cache"
         log.warning("cannot use the \(place): \(singleLine(reason)); the session is served uncached")
     }
 }

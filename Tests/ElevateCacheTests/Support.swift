@@ -249,6 +249,7 @@ final class FakeKeyring: KeyringStore, Sendable {
         if storeFails { throw KeyringError.failed(message: "org.freedesktop.DBus.Error.Failed: refused") }
         var all = attributes
         all["key"] = key
+        all["version"] = CacheFormat.keyringVersion
         state.withLock { $0.items[key] = (all, secret) }
     }
 
@@ -260,6 +261,11 @@ final class FakeKeyring: KeyringStore, Sendable {
     func list() throws -> [[String: String]] {
         record("list")
         return state.withLock { $0.items.values.map(\.0) }
+    }
+
+    /// An item put there by someone else (another version of aws-elevate), with exactly these attributes.
+    func plant(_ attributes: [String: String], secret: [UInt8] = [1]) {
+        state.withLock { $0.items[attributes["key"] ?? ""] = (attributes, secret) }
     }
 }
 
