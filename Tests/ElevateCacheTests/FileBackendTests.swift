@@ -281,11 +281,6 @@ struct FileBackendClearTests {
         "v1-\(String(repeating: "a", count: 64)).session.tmp-1-0123456789abcdef.x",
     ]
 
-    func write(_ path: String) {
-        writeBytes(path, [7])
-        chmod(path, 0o600)
-    }
-
     @Test("clearing all removes the entries and only lock and temporary files of the backend's own exact names, and counts them")
     func onlyOwnNames() throws {
         let directory = TemporaryDirectory()
@@ -294,7 +289,7 @@ struct FileBackendClearTests {
         #expect(try backend.store(entry(key: key, now: now), under: key) == nil)
         let own = "v1-\(key.digest)"
         let leftovers = [own + ".lock", own + ".session.tmp-4194304-0123456789abcdef", own + ".session.tmp-7-fedcba9876543210"]
-        for name in leftovers + Self.foreignNames { write(directory.cacheDirectory + "/" + name) }
+        for name in leftovers + Self.foreignNames { writePrivate(directory.cacheDirectory + "/" + name) }
         #expect(try backend.remove(profile: nil) == CacheRemoval(sessions: 1, leftovers: 3))
         for name in leftovers + [own + ".session"] { #expect(!exists(directory.cacheDirectory + "/" + name), "\(name)") }
         for name in Self.foreignNames { #expect(exists(directory.cacheDirectory + "/" + name), "\(name) was removed") }
@@ -309,7 +304,7 @@ struct FileBackendClearTests {
         #expect(rename(directory.cacheDirectory, elsewhere) == 0)
         #expect(symlink(elsewhere, directory.cacheDirectory) == 0)
         let names = ["v1-\(key.digest).session", "v1-\(key.digest).lock", "other.lock", "file.tmp-1"]
-        for name in names.dropFirst() { write(elsewhere + "/" + name) }
+        for name in names.dropFirst() { writePrivate(elsewhere + "/" + name) }
         #expect(throws: CacheError.symbolicLink(path: directory.cacheDirectory)) {
             try directory.backend().remove(profile: nil)
         }
@@ -342,21 +337,16 @@ struct CacheFormatTests {
         ba569326e6da59141a15ed240e074daba6e51493766e0701aa5b84341ff92817ed249ff8c7f8
         """
 
-    func write(_ path: String, _ bytes: [UInt8] = [7]) {
-        writeBytes(path, bytes)
-        chmod(path, 0o600)
-    }
-
     @Test("a v1 entry written from the layout outside aws-elevate is found: the format on disk is unchanged")
     func v1FixtureStillReads() throws {
         let directory = TemporaryDirectory()
         let backend = directory.backend()
         let made = try CacheKey(profile: "made", steps: [])
         #expect(try backend.store(entry(key: made, now: now), under: made) == nil, "makes the directory and key")
-        write(directory.keyPath, Array(1...32))
+        writePrivate(directory.keyPath, Array(1...32))
         let key = try #require(CacheKey(digest: String(repeating: "ab", count: 32)))
         #expect(FileBackend.fileName(key) == "v1-\(key.digest).session")
-        write(backend.path(for: key), try #require(hexBytes(Self.fixture)))
+        writePrivate(backend.path(for: key), try #require(hexBytes(Self.fixture)))
         guard case .found(let found) = try backend.load(key) else {
             Issue.record("the v1 fixture was not found: \(try backend.load(key))")
             return
@@ -386,7 +376,7 @@ struct CacheFormatTests {
         // A newer version's lock or temporary file may be held by a newer aws-elevate: not ours to remove.
         let kept = ["v2-\(a).lock", "v2-\(a).session.tmp-42-0123456789abcdef", "v01-\(a).session", "v-\(a).session",
                     "v0-\(a).session.old", "v1234567890-\(a).session", "V0-\(a).session"]
-        for name in stale + olderLeftovers + kept { write(directory.cacheDirectory + "/" + name) }
+        for name in stale + olderLeftovers + kept { writePrivate(directory.cacheDirectory + "/" + name) }
 
         let listings = try backend.list()
         #expect(listings.filter { $0.staleVersion == nil }.map(\.profile) == ["app-chain"])

@@ -71,6 +71,12 @@ func writeBytes(_ path: String, _ bytes: [UInt8]) {
     fclose(file)
 }
 
+/// Writes `bytes` to `path`, mode 0600 as the cache's own files are.
+func writePrivate(_ path: String, _ bytes: [UInt8] = [7]) {
+    writeBytes(path, bytes)
+    chmod(path, 0o600)
+}
+
 /// Log lines captured by a test, at debug level.
 final class LogRecorder: Sendable {
     private let handler = InMemoryLogHandler()
