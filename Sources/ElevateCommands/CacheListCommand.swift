@@ -40,15 +40,17 @@ struct CacheListCommand: ParsableCommand {
             ])
         }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        let table = rows.map { row in
+        let footer = listings.contains { $0.staleVersion != nil } ? Self.staleNote : ""
+        return rows.map { row in
             row.enumerated().map { column, text in
                 column == row.count - 1 ? text : text + String(repeating: " ", count: widths[column] - text.count)
             }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
-        guard listings.contains(where: { $0.staleVersion != nil }) else { return table }
-        return table + "stale: entries of another cache format version, never used again; "
-            + "'aws-elevate cache clear' removes them\n"
+        }.joined(separator: "\n") + "\n" + footer
     }
+
+    /// The line under a table that lists stale entries.
+    static let staleNote =
+        "stale: entries of another cache format version, never used again; 'aws-elevate cache clear' removes them\n"
 
     /// `stale (v0)`; just `stale` when the version found is not a number (a keyring item made by someone else).
     private static func staleText(_ version: String) -> String {

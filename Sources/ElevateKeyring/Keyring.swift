@@ -43,7 +43,6 @@ public struct Keyring: Sendable {
     /// The attributes the keyring sets itself: callers cannot pass them in `attributes`.
     public static let reservedAttributeNames: Set<String> = ["key", "version"]
 
-
     /// Whether libsecret is mapped into this process, read from `/proc/self/maps`.
     public static var isLibraryLoaded: Bool {
         csecret_library_is_mapped() != 0
