@@ -47,6 +47,9 @@ public enum CacheBackendFailure: Error, Sendable, Equatable, CustomStringConvert
         }
     }
 
+    /// `the keyring cannot serve: <why>`: the reason a run gives when it passes this backend over.
+    public var cannotServe: String { "the \(backend) cannot serve: \(self)" }
+
     public var description: String {
         switch self {
         case .system(let error): error.description

@@ -55,18 +55,9 @@ public struct SessionCache: Sendable {
             log.debug("cache: off (\(settings.modeSource)=none)")
             return try await fetch()
         }
-        // The key is hashed by the library that the backend likely to serve loads anyway: GLib when the keyring
-        // may be asked (the keyring mode, or auto with a session bus), OpenSSL otherwise (a file hit decrypts with
-        // it), and by OpenSSL too when GLib cannot be loaded. Both give the same SHA-256, so either finds what the
-        // other stored.
-        let keyringStore: (any KeyringStore)? = settings.mode == .keyring || settings.mode == .auto ? keyring() : nil
-        let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
+        let (keyringStore, derivation) = derive(plan: plan, context: context, settings: settings)
         let key: CacheKey
         let role: String
-        let derivation = CacheDerivation.derive(plan: plan, context: context) { bytes in
-            if let digest = try? hashingStore?.sha256(bytes) { return digest }
-            return try ElevateCrypto.sha256(bytes)
-        }
         switch derivation {
         case .notCached(let reason):
             log.debug("cache: not used: \(reason)")
@@ -90,6 +81,23 @@ public struct SessionCache: Sendable {
             fetch: fetchThis)
     }
 
+    /// The keyring client when the mode may use it, and the plan's cache key.
+    ///
+    /// The key is hashed by the library that the backend likely to serve loads anyway: GLib when the keyring may be
+    /// asked (the keyring mode, or auto with a session bus), OpenSSL otherwise (a file hit decrypts with it), and by
+    /// OpenSSL too when GLib cannot be loaded. Both give the same SHA-256, so either finds what the other stored.
+    func derive(plan: BoundPlan, context: RunContext, settings: CacheSettings)
+        -> (keyring: (any KeyringStore)?, derivation: CacheDerivation)
+    {
+        let keyringStore: (any KeyringStore)? = settings.mode == .keyring || settings.mode == .auto ? keyring() : nil
+        let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
+        let derivation = CacheDerivation.derive(plan: plan, context: context) { bytes in
+            if let digest = try? hashingStore?.sha256(bytes) { return digest }
+            return try ElevateCrypto.sha256(bytes)
+        }
+        return (keyringStore, derivation)
+    }
+
     /// The cache entries being fetched by the runs that started this one (through a credential_process), by digest.
     public static let fetchingVariable = "AWS_ELEVATE_FETCHING"
 
@@ -110,37 +118,35 @@ public struct SessionCache: Sendable {
         let run = CachedRun(
             key: key, profile: plan.profile, role: role, freshness: freshness, context: context,
             cacheDirectory: directory, runtimeDirectory: runtime, lockTimeout: lockTimeout)
-        switch CacheBackendChoice.choose(settings: settings, for: .run, keyring: { keyringStore ?? keyring() }).choice {
+        let (choice, _) = CacheBackendChoice.choose(settings: settings, for: .run) { keyringStore ?? keyring() }
+        switch try run.route(choice, modeSource: settings.modeSource) {
         case .off:
             return try await fetch()
-        case .file(let file):
-            log.debug("cache: backend file (\(settings.modeSource)=file)")
-            return try await run.serve(from: file, firstLookup: nil, fetch: fetch)
-        case .keyring(let store):
-            return try await run.throughKeyring(
-                store, hit: "\(settings.modeSource)=keyring", chosen: "\(settings.modeSource)=keyring", fetch: fetch
-            ) { failure in
-                try await run.serveUncached(
-                    backend: store, reason: "the keyring cannot serve: \(failure)", fetch: fetch)
-            }
-        case .auto(let file, let store):
-            // Files first: a fresh file entry is served without loading libsecret at all.
-            let fileLookup = try file.load(key)
-            if let served = run.freshHit(fileLookup, backend: file, why: "auto: a fresh file entry is served first") {
-                return served
-            }
-            // A keyring lookup never prompts, and without a session bus it answers at once, loading nothing:
-            // it comes before the availability check, which would cost a second round trip on every hit.
-            let fallback = CachedRun.FileFallback(file: file, lookup: fileLookup)
-            return try await run.throughKeyring(
-                store, hit: "auto: found in the keyring", chosen: "auto: a Secret Service can serve",
-                fileFallback: fallback, fetch: fetch
-            ) { failure in
-                log.debug("cache: backend file (auto: the keyring cannot serve: \(failure))")
-                return try await run.serve(from: file, firstLookup: fileLookup, fetch: fetch)
-            }
+        case .hit(let entry, let backend, let why):
+            log.debug("cache: backend \(backend.name) (\(why))")
+            return run.hit(entry, backend: backend)
+        case .serve(let backend, let lookup, let fileFallback, let why):
+            log.debug("cache: backend \(backend.name) (\(why))")
+            return try await run.serve(from: backend, firstLookup: lookup, fileFallback: fileFallback, fetch: fetch)
+        case .uncached(let backend, let failure):
+            return try await run.serveUncached(backend: backend, reason: failure.cannotServe, fetch: fetch)
         }
     }
+}
+
+/// Where one request is served from, among the backends ``CacheBackendChoice/choose(settings:for:keyring:)`` chose.
+/// Runs and `explain` (``SessionCache/preview(for:context:)``) both take it from
+/// ``CachedRun/route(_:modeSource:)``, so that explain names the backend a run uses.
+enum CacheRoute {
+    /// No backend was chosen: the session is fetched, and nothing stored.
+    case off
+    /// A fresh entry of `backend`, served as it is.
+    case hit(CacheEntry, backend: any CacheBackend, why: String)
+    /// Served through `backend`, whose first lookup found `lookup`; `fileFallback` (auto, through the keyring) is the
+    /// file backend and its lookup for when the keyring fails after it said it can serve.
+    case serve(backend: any CacheBackend, lookup: CacheLookup, fileFallback: CachedRun.FileFallback?, why: String)
+    /// `backend` cannot serve: the session is fetched and served uncached.
+    case uncached(backend: any CacheBackend, failure: CacheBackendFailure)
 }
 
 /// One cached request: look up, lock, look up again, fetch, store.
@@ -300,13 +306,47 @@ struct CachedRun {
         return nil
     }
 
-    /// The credentials of `lookup` when it found a fresh entry and no MFA code asks for a new session.
-    func freshHit(_ lookup: CacheLookup, backend: any CacheBackend, why: String) -> Credentials? {
-        standby.offer(lookup)
-        guard case .found(let entry) = lookup, context.tokenCode == nil, freshness.isFresh(entry, now: context.now())
-        else { return nil }
-        log.debug("cache: backend \(backend.name) (\(why))")
-        return hit(entry, backend: backend)
+    /// The backend of `choice` that serves this request, found by lookups only: no fetch, no store, no lock,
+    /// nothing created, and the keyring only looked up and asked whether it can serve. `modeSource` names the
+    /// setting that chose the mode, for the reasons.
+    ///
+    /// - auto: a fresh file entry first (without loading libsecret); then the keyring: a lookup never prompts, and
+    ///   without a session bus it answers at once, loading nothing, so it comes before the availability check,
+    ///   which would cost a second round trip on every hit; the keyring when it can serve, else the files.
+    /// - keyring: a fresh keyring entry, else the keyring when it can serve, else uncached.
+    /// - file: the files.
+    func route(_ choice: CacheBackendChoice, modeSource: String) throws(CacheError) -> CacheRoute {
+        // An entry served as it is: fresh, and no MFA code asks for a new session.
+        func fresh(_ lookup: CacheLookup) -> CacheEntry? {
+            standby.offer(lookup)
+            guard case .found(let entry) = lookup, context.tokenCode == nil, freshness.isFresh(entry, now: context.now())
+            else { return nil }
+            return entry
+        }
+        switch choice {
+        case .off:
+            return .off
+        case .file(let file):
+            return .serve(backend: file, lookup: try file.load(key), fileFallback: nil, why: "\(modeSource)=file")
+        case .keyring(let store):
+            let lookup = try store.load(key)
+            if let entry = fresh(lookup) { return .hit(entry, backend: store, why: "\(modeSource)=keyring") }
+            if let failure = store.unavailability() { return .uncached(backend: store, failure: failure) }
+            return .serve(backend: store, lookup: lookup, fileFallback: nil, why: "\(modeSource)=keyring")
+        case .auto(let file, let store):
+            let fileLookup = try file.load(key)
+            if let entry = fresh(fileLookup) {
+                return .hit(entry, backend: file, why: "auto: a fresh file entry is served first")
+            }
+            let lookup = try store.load(key)
+            if let entry = fresh(lookup) { return .hit(entry, backend: store, why: "auto: found in the keyring") }
+            if let failure = store.unavailability() {
+                return .serve(backend: file, lookup: fileLookup, fileFallback: nil, why: "auto: \(failure.cannotServe)")
+            }
+            return .serve(
+                backend: store, lookup: lookup, fileFallback: FileFallback(file: file, lookup: fileLookup),
+                why: "auto: a Secret Service can serve")
+        }
     }
 
     func hit(_ entry: CacheEntry, backend: any CacheBackend) -> Credentials {
@@ -315,28 +355,6 @@ struct CachedRun {
         log.debug(
             "cache: hit (\(backend.name)): \(entry.credentials), \(formatRemaining(left)) left, refresh margin \(formatRemaining(margin))")
         return entry.credentials
-    }
-
-    /// Serves from `store`: a fresh entry there, else a fetch stored there when it can serve; otherwise what
-    /// `unavailable` does with why it cannot. `hit` and `chosen` say why, for the debug lines; `fileFallback` is as
-    /// in ``serve(from:firstLookup:fileFallback:fetch:)``.
-    func throughKeyring(
-        _ store: KeyringBackend,
-        hit: String,
-        chosen: String,
-        fileFallback: FileFallback? = nil,
-        fetch: () async throws -> Credentials,
-        unavailable: (CacheBackendFailure) async throws -> Credentials
-    ) async throws -> Credentials {
-        let lookup = try store.load(key)
-        if let served = freshHit(lookup, backend: store, why: hit) {
-            return served
-        }
-        if let failure = store.unavailability() {
-            return try await unavailable(failure)
-        }
-        log.debug("cache: backend keyring (\(chosen))")
-        return try await serve(from: store, firstLookup: lookup, fileFallback: fileFallback, fetch: fetch)
     }
 
     func serveUncached(backend: any CacheBackend, reason: String, fetch: () async throws -> Credentials) async throws
