@@ -30,14 +30,12 @@ public struct CacheEntry: Sendable, Equatable {
     public var expiration: Date { credentials.expiration ?? fetchedAt }
 }
 
-/// The payload of an entry: length-prefixed fields in a fixed order behind a version byte. Compact, with no
-/// Foundation parsing on the hit path, and strict: any truncation or trailing byte makes it invalid.
+/// The payload of an entry: length-prefixed fields in a fixed order behind the ``CacheFormat`` version byte.
+/// Compact, with no Foundation parsing on the hit path, and strict: any truncation or trailing byte makes it invalid.
 package enum EntryCodec {
-    static let version: UInt8 = 1
-
     package static func encode(_ entry: CacheEntry) -> [UInt8] {
         var writer = Writer()
-        writer.bytes.append(version)
+        writer.bytes.append(CacheFormat.versionByte)
         writer.string(entry.key)
         writer.string(entry.profile)
         writer.string(entry.role)
@@ -63,7 +61,7 @@ package enum EntryCodec {
     /// break ``CredentialRules``.
     package static func decode(_ bytes: [UInt8]) -> CacheEntry? {
         var reader = Reader(bytes: bytes)
-        guard reader.byte() == version,
+        guard reader.byte() == CacheFormat.versionByte,
               let key = reader.string(), let profile = reader.string(), let role = reader.string(),
               let keyId = reader.string(), let secret = reader.string(), let token = reader.optional(),
               let expiration = reader.date(), let fetchedAt = reader.date(), let principal = reader.optional(),

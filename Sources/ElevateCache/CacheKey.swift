@@ -5,19 +5,16 @@ import ElevateCrypto
 /// without a network request (each step's plugin and cache-identity parts) and of the requested profile.
 ///
 /// The digest hides the parts, so the name holds nothing secret, not even a key id. Changing the format of the
-/// parts or of entries means a new ``version``: old entries are then simply never looked up again.
+/// parts or of entries means a new ``CacheFormat/version``: old entries are then never looked up again.
 public struct CacheKey: Sendable, Equatable, Hashable, CustomStringConvertible {
-    /// The version of the key derivation, part of every name.
-    public static let version = 1
-
     /// The lower-case hexadecimal SHA-256 digest (64 characters).
     public let digest: String
 
     /// `aws-elevate/v1/<digest>`: the full name, bound to each entry as associated data.
-    public var name: String { "aws-elevate/v\(Self.version)/\(digest)" }
+    public var name: String { "aws-elevate/v\(CacheFormat.version)/\(digest)" }
 
     /// A short form for logs: `v1:0123456789ab…`.
-    public var description: String { "v\(Self.version):\(digest.prefix(12))…" }
+    public var description: String { "v\(CacheFormat.version):\(digest.prefix(12))…" }
 
     /// The key of `profile` resolved to `steps`, each a plugin name and its identity parts.
     ///
@@ -37,7 +34,7 @@ public struct CacheKey: Sendable, Equatable, Hashable, CustomStringConvertible {
             bytes += utf8
         }
         field("aws-elevate session cache key")
-        field("v\(Self.version)")
+        field("v\(CacheFormat.version)")
         field(profile)
         field(String(steps.count))
         for step in steps {

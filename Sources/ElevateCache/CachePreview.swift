@@ -68,37 +68,43 @@ extension SessionCache {
             if case .notCached(let reason) = derivation { preview.backend = .none(reason: reason) }
             return preview
         }
-        guard let directory = settings.directory, let keyPath = settings.keyPath else {
+        guard let directory = settings.directory, settings.keyPath != nil else {
             preview.backend = .none(reason: "no home directory is known (HOME is unset)")
             return preview
         }
         let freshness = Freshness(configured: settings.refreshMargin)
-        let file = FileBackend(directory: directory, keyPath: keyPath)
         let run = CachedRun(
-            key: key, profile: plan.profile, role: "", freshness: freshness, context: context, file: file,
-            lockTimeout: lockTimeout)
-        let entry: CacheEntry?
-        switch try run.route(mode: settings.mode, modeSource: settings.modeSource, keyring: keyringStore ?? keyring()) {
-        case .hit(let found, let backend, let why):
+            key: key, profile: plan.profile, role: "", freshness: freshness, context: context,
+            cacheDirectory: directory, lockTimeout: lockTimeout)
+        let (choice, _) = CacheBackendChoice.choose(settings: settings, for: .run) { keyringStore ?? keyring() }
+        func serving(_ backend: any CacheBackend, why: String) {
             preview.backend = backend is FileBackend ? .file(why: why) : .keyring(why: why)
+            preview.filePath = (backend as? FileBackend)?.path(for: key)
+        }
+        let entry: CacheEntry?
+        switch try run.route(choice, modeSource: settings.modeSource) {
+        case .off:
+            preview.backend = .none(reason: "the cache is off (\(settings.modeSource)=\(settings.mode))")
+            entry = nil
+        case .hit(let found, let backend, let why):
+            serving(backend, why: why)
             entry = found
         case .serve(let backend, let lookup, _, let why):
-            preview.backend = backend is FileBackend ? .file(why: why) : .keyring(why: why)
+            serving(backend, why: why)
             switch lookup {
             case .found(let found): entry = found
             case .missing: entry = nil
             case .discarded(let reason):
                 entry = nil
                 preview.notes.append("\(backend.name): the entry is passed over: \(reason)")
-            case .unavailable(let reason):
+            case .unavailable(let failure):
                 entry = nil
-                preview.notes.append("\(backend.name): cannot be read: \(reason)")
+                preview.notes.append("\(backend.name): cannot be read: \(failure)")
             }
-        case .uncached(_, let reason):
-            preview.backend = .none(reason: reason)
+        case .uncached(_, let failure):
+            preview.backend = .none(reason: failure.cannotServe)
             entry = nil
         }
-        if case .file = preview.backend { preview.filePath = file.path(for: key) }
         preview.entry = entry
         preview.isFresh = entry.map { context.tokenCode == nil && freshness.isFresh($0, now: context.now()) } ?? false
         preview.refreshMargin = entry.map {

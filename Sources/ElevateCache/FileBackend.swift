@@ -7,7 +7,8 @@ import ElevateCrypto
 /// ``KeyFile`` with a fresh random nonce per write and the entry's key name (and the file header) as associated
 /// data, so a file renamed to another entry does not authenticate.
 ///
-/// File layout: `AEVC`, a format version byte, the 12-byte nonce, the ciphertext, the 16-byte tag.
+/// File layout: `AEVC`, the ``CacheFormat`` version byte, the 12-byte nonce, the ciphertext, the 16-byte tag. The
+/// `v1` of the names is the same version: entries of other versions are listed as stale and removed by clearing.
 public struct FileBackend: CacheBackend {
     public let name = "file"
     /// The directory of entries and lock files (0700).
@@ -16,8 +17,7 @@ public struct FileBackend: CacheBackend {
     public let keyPath: String
 
     static let magic: [UInt8] = Array("AEVC".utf8)
-    static let formatVersion: UInt8 = 1
-    static var header: [UInt8] { magic + [formatVersion] }
+    static var header: [UInt8] { magic + [CacheFormat.versionByte] }
     /// Entries are a few kilobytes; anything much larger is not one.
     static let sizeLimit = 64 * 1024
     static let entrySuffix = ".session"
@@ -31,18 +31,18 @@ public struct FileBackend: CacheBackend {
     static let temporaryInfix = ".tmp-"
 
     /// `v1-<digest>.session`.
-    static func fileName(_ key: CacheKey) -> String { "v\(CacheKey.version)-\(key.digest)\(entrySuffix)" }
+    static func fileName(_ key: CacheKey) -> String { "v\(CacheFormat.version)-\(key.digest)\(entrySuffix)" }
 
     /// `v1-<digest>.lock`: the entry's lock file (``EntryLock``).
-    static func lockName(_ key: CacheKey) -> String { "v\(CacheKey.version)-\(key.digest)\(lockSuffix)" }
+    static func lockName(_ key: CacheKey) -> String { "v\(CacheFormat.version)-\(key.digest)\(lockSuffix)" }
 
     /// `v1-<digest>.session.tmp-<pid>-<16 hex digits>`: a write in progress (or left by a writer that died).
     static func temporaryName(_ key: CacheKey, pid: Int32, suffix: [UInt8]) -> String {
         fileName(key) + temporaryInfix + "\(pid)-" + lowercaseHex(suffix)
     }
 
-    /// What this backend made under `name`, matched byte for byte against the names above; `nil` for any other
-    /// name, which is never touched.
+    /// What this backend made under `name`, matched byte for byte against the names above, with any version
+    /// number in place of the current one (see ``CacheFileKind``); `nil` for any other name, which is never touched.
     static func kind(of name: String) -> CacheFileKind? {
         var rest = Array(name.utf8)[...]
         func take(_ literal: String) -> Bool {
@@ -56,18 +56,28 @@ public struct FileBackend: CacheBackend {
             rest = rest.dropFirst(digits.count)
             return digits
         }
-        guard take("v\(CacheKey.version)-"), let digest = takeDigits(isLowercaseHex, count: 64...64),
+        // The version in decimal without a leading zero, as `\(CacheFormat.version)` prints it.
+        guard take("v"), let number = takeDigits(isDecimal, count: 1...9),
+              number.count == 1 || number.first != UInt8(ascii: "0"),
+              take("-"), let digest = takeDigits(isLowercaseHex, count: 64...64),
               let key = CacheKey(digest: String(decoding: digest, as: UTF8.self))
         else { return nil }
-        if take(lockSuffix) { return rest.isEmpty ? .lock(key) : nil }
+        let version = Int(String(decoding: number, as: UTF8.self)) ?? 0
+        let current = version == CacheFormat.version
+        // An older version's lock or temporary file is a leftover; a newer version's is not ours to touch.
+        let olderLeftover: CacheFileKind? = version < CacheFormat.version ? .staleLeftover(version: version) : nil
+        if take(lockSuffix) {
+            guard rest.isEmpty else { return nil }
+            return current ? .lock(key) : olderLeftover
+        }
         guard take(entrySuffix) else { return nil }
-        if rest.isEmpty { return .entry(key) }
+        if rest.isEmpty { return current ? .entry(key) : .staleEntry(version: version) }
         // The process id in decimal without a leading zero (as `\(getpid())` prints it), then 8 random bytes.
         guard take(temporaryInfix), rest.first.map({ $0 != UInt8(ascii: "0") }) == true,
               takeDigits(isDecimal, count: 1...10) != nil, take("-"), takeDigits(isLowercaseHex, count: 16...16) != nil,
               rest.isEmpty
         else { return nil }
-        return .temporary(key)
+        return current ? .temporary(key) : olderLeftover
     }
 
     /// The path of `key`'s entry file.
@@ -77,7 +87,7 @@ public struct FileBackend: CacheBackend {
         let folder: PrivateDirectory
         switch try PrivateDirectory.open(directory, create: false) {
         case .missing: return .missing
-        case .unusable(let failure): return .unavailable(reason: failure.description)
+        case .unusable(let failure): return .unavailable(.system(failure))
         case .opened(let opened): folder = opened
         }
         let bytes: [UInt8]
@@ -85,14 +95,14 @@ public struct FileBackend: CacheBackend {
         case .missing: return .missing
         case .symbolicLink: return .discarded(reason: "it is a symbolic link, which is never followed")
         case .tooLarge: return .discarded(reason: "it is too large to be an entry")
-        case .failed(let failure): return .unavailable(reason: failure.description)
+        case .failed(let failure): return .unavailable(.system(failure))
         case .bytes(let read): bytes = read
         }
         let cacheKey: [UInt8]
         switch try KeyFile.load(keyPath) {
         case .key(let found): cacheKey = found
         case .missing: return .discarded(reason: "there is no key file '\(keyPath)' to decrypt it")
-        case .unusable(let failure): return .unavailable(reason: failure.description)
+        case .unusable(let failure): return .unavailable(.system(failure))
         }
         return Self.open(bytes, key: key, with: cacheKey)
     }
@@ -102,8 +112,8 @@ public struct FileBackend: CacheBackend {
         guard bytes.count >= magic.count + 1, Array(bytes.prefix(magic.count)) == magic else {
             return .discarded(reason: "it is not an aws-elevate cache entry")
         }
-        guard bytes[magic.count] == formatVersion else {
-            return .discarded(reason: "it has format version \(bytes[magic.count]), not \(formatVersion)")
+        guard bytes[magic.count] == CacheFormat.versionByte else {
+            return .discarded(reason: "it has format version \(bytes[magic.count]), not \(CacheFormat.version)")
         }
         guard let box = try? AES256GCM.SealedBox(combined: Array(bytes.dropFirst(header.count))) else {
             return .discarded(reason: "it is truncated")
@@ -125,29 +135,29 @@ public struct FileBackend: CacheBackend {
         return header + box.combined
     }
 
-    public func store(_ entry: CacheEntry, under key: CacheKey) throws(CacheError) -> String? {
+    public func store(_ entry: CacheEntry, under key: CacheKey) throws(CacheError) -> CacheBackendFailure? {
         let folder: PrivateDirectory
         switch try PrivateDirectory.open(directory, create: true) {
-        case .missing: return "cannot create '\(directory)'"
-        case .unusable(let failure): return failure.description
+        case .missing: return .cannotCreate(directory: directory)
+        case .unusable(let failure): return .system(failure)
         case .opened(let opened): folder = opened
         }
         let cacheKey: [UInt8]
         switch try KeyFile.loadOrCreate(keyPath) {
         case .key(let found): cacheKey = found
-        case .missing: return "no key file '\(keyPath)'"
-        case .unusable(let failure): return failure.description
+        case .missing: return .noKeyFile(path: keyPath)
+        case .unusable(let failure): return .system(failure)
         }
         let sealed: [UInt8]
         let suffix: [UInt8]
-        do {
+        do throws(CryptoError) {
             sealed = try Self.seal(entry, key: key, with: cacheKey)
             suffix = try randomBytes(count: 8)
         } catch {
-            return "encryption failed: \(error)"
+            return .encryption(error)
         }
         let temporary = Self.temporaryName(key, pid: getpid(), suffix: suffix)
-        return folder.writeAtomically(Self.fileName(key), sealed, temporaryName: temporary)?.description
+        return folder.writeAtomically(Self.fileName(key), sealed, temporaryName: temporary).map { .system($0) }
     }
 
     /// Removes temporary files of `key` left by writers that died (call only while holding its lock).
@@ -165,41 +175,51 @@ public struct FileBackend: CacheBackend {
         let cacheKey: [UInt8]?
         if case .key(let found) = try KeyFile.load(keyPath) { cacheKey = found } else { cacheKey = nil }
         var listings: [CacheListing] = []
-        for (name, key) in entryFiles(folder) {
+        for (name, kind) in ownFiles(folder) {
             var listing = CacheListing(profile: nil, role: nil, expiration: nil, backend: self.name, location: name)
-            if let cacheKey, case .bytes(let bytes) = try folder.read(name, limit: Self.sizeLimit),
-               case .found(let entry) = Self.open(bytes, key: key, with: cacheKey)
-            {
-                listing.profile = entry.profile
-                listing.role = entry.role
-                listing.expiration = entry.expiration
+            switch kind {
+            case .entry(let key):
+                if let cacheKey, case .bytes(let bytes) = try folder.read(name, limit: Self.sizeLimit),
+                   case .found(let entry) = Self.open(bytes, key: key, with: cacheKey)
+                {
+                    listing.profile = entry.profile
+                    listing.role = entry.role
+                    listing.expiration = entry.expiration
+                }
+            case .staleEntry(let version):
+                listing.staleVersion = String(version)
+            case .lock, .temporary, .staleLeftover:
+                continue
             }
             listings.append(listing)
         }
         return listings
     }
 
-    /// Removes the entries (of `profile`, or all), and with all of them the lock and temporary files too. Only names
-    /// of this backend's own format are removed, and a cache directory that is a symbolic link is refused
-    /// (``CacheError/symbolicLink(path:isLockDirectory:)``): whatever it points at is not ours to clear.
+    /// Removes the entries (of `profile`, or all), and with all of them the stale entries of other format versions
+    /// and the lock and temporary files too. Only names of this backend's own format are removed, and a cache
+    /// directory that is a symbolic link is refused (``CacheError/symbolicLink(path:isLockDirectory:)``): whatever
+    /// it points at is not ours to clear. A stale entry is never read, so clearing one profile leaves it.
     public func remove(profile: String?) throws(CacheError) -> CacheRemoval {
         guard case .opened(let folder) = try PrivateDirectory.open(directory, create: false, followingLink: false)
         else { return CacheRemoval() }
         var removal = CacheRemoval()
+        let files = ownFiles(folder)
         guard let profile else {
-            for (name, _) in entryFiles(folder) where folder.remove(name) { removal.sessions += 1 }
             // Lock files are safe to remove: a locker checks after flock that its file is still the one in place.
-            for name in (try? folder.names()) ?? [] {
-                switch Self.kind(of: name) {
-                case .lock?, .temporary?: if folder.remove(name) { removal.leftovers += 1 }
-                case .entry?, nil: break
+            for (name, kind) in files where folder.remove(name) {
+                switch kind {
+                case .entry: removal.sessions += 1
+                case .staleEntry: removal.stale += 1
+                case .lock, .temporary, .staleLeftover: removal.leftovers += 1
                 }
             }
             return removal
         }
         guard case .key(let cacheKey) = try KeyFile.load(keyPath) else { return removal }
-        for (name, key) in entryFiles(folder) {
-            guard case .bytes(let bytes) = try folder.read(name, limit: Self.sizeLimit),
+        for (name, kind) in files {
+            guard case .entry(let key) = kind,
+                  case .bytes(let bytes) = try folder.read(name, limit: Self.sizeLimit),
                   case .found(let entry) = Self.open(bytes, key: key, with: cacheKey), entry.profile == profile
             else { continue }
             if folder.remove(name) { removal.sessions += 1 }
@@ -207,12 +227,9 @@ public struct FileBackend: CacheBackend {
         return removal
     }
 
-    /// The entry files of the current key version, with their keys.
-    private func entryFiles(_ folder: PrivateDirectory) -> [(String, CacheKey)] {
-        ((try? folder.names()) ?? []).sorted().compactMap { name in
-            guard case .entry(let key)? = Self.kind(of: name) else { return nil }
-            return (name, key)
-        }
+    /// The names of this backend's own format in `folder`, sorted, with what they are.
+    private func ownFiles(_ folder: PrivateDirectory) -> [(String, CacheFileKind)] {
+        ((try? folder.names()) ?? []).sorted().compactMap { name in Self.kind(of: name).map { (name, $0) } }
     }
 }
 
@@ -224,6 +241,11 @@ enum CacheFileKind: Equatable {
     case lock(CacheKey)
     /// `v1-<digest>.session.tmp-<pid>-<hex>`
     case temporary(CacheKey)
+    /// `vN-<digest>.session` of another format version N: never read again, listed as stale, removed by clearing.
+    case staleEntry(version: Int)
+    /// `vN-<digest>.lock` or a temporary file of an older version N: removed with the leftovers by clearing. Those
+    /// of a newer version are not matched: a newer aws-elevate may be using them.
+    case staleLeftover(version: Int)
 }
 
 private func isLowercaseHex(_ byte: UInt8) -> Bool { isDecimal(byte) || (0x61...0x66).contains(byte) }

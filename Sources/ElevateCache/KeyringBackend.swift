@@ -19,13 +19,14 @@ public enum KeyringState: Sendable, Equatable {
 public protocol KeyringStore: Sendable {
     /// Whether the keyring can serve now, quickly and without ever prompting.
     func availability() -> KeyringState
-    /// The secret stored under `key`, `nil` when there is none.
+    /// The secret stored under `key` in an item of the current ``CacheFormat`` version, `nil` when there is none.
     func lookup(key: String) throws -> [UInt8]?
-    /// Stores `secret` under `key`, replacing what was there.
+    /// Stores `secret` under `key`, replacing what was there, as an item of the current ``CacheFormat`` version.
     func store(key: String, label: String, attributes: [String: String], secret: [UInt8]) throws
-    /// Removes the item under `key`, if any.
+    /// Removes the items under `key`, of any format version, if any.
     func remove(key: String) throws
-    /// The attributes of every item of aws-elevate's schema, the key included (attribute ``KeyringBackend/keyAttribute``).
+    /// The attributes of every item of aws-elevate's schema, of any format version, the key and the version
+    /// included (attributes ``KeyringBackend/keyAttribute`` and ``KeyringBackend/versionAttribute``).
     func list() throws -> [[String: String]]
     /// The SHA-256 digest of `bytes` (for the cache key), from the keyring's own libraries when it has some, so
     /// that a keyring hit loads no libcrypto. The default is OpenSSL's.
@@ -49,9 +50,20 @@ public struct KeyringBackend: CacheBackend {
 
     /// The attribute holding the entry's key name.
     public static let keyAttribute = "key"
+    /// The attribute holding the item's ``CacheFormat`` version, set by ``SecretServiceKeyring``'s keyring.
+    public static let versionAttribute = "version"
 
     public init(keyring: any KeyringStore) {
         self.keyring = keyring
+    }
+
+    /// Why the keyring cannot serve now, `nil` when it can. Asks the Secret Service (a round trip when a session bus
+    /// is reachable); never prompts.
+    public func unavailability() -> CacheBackendFailure? {
+        switch keyring.availability() {
+        case .available: nil
+        case .unavailable(let reason): .keyringUnavailable(reason: reason)
+        }
     }
 
     public func load(_ key: CacheKey) throws(CacheError) -> CacheLookup {
@@ -59,7 +71,7 @@ public struct KeyringBackend: CacheBackend {
         do {
             secret = try keyring.lookup(key: key.name)
         } catch {
-            return .unavailable(reason: "keyring lookup failed: \(describe(error))")
+            return .unavailable(.keyringCall(.lookup, message: describe(error)))
         }
         guard let secret else { return .missing }
         guard let entry = EntryCodec.decode(secret), entry.key == key.name else {
@@ -68,7 +80,7 @@ public struct KeyringBackend: CacheBackend {
         return .found(entry)
     }
 
-    public func store(_ entry: CacheEntry, under key: CacheKey) throws(CacheError) -> String? {
+    public func store(_ entry: CacheEntry, under key: CacheKey) throws(CacheError) -> CacheBackendFailure? {
         let attributes = [
             "profile": entry.profile,
             "role_arn": entry.role,
@@ -82,7 +94,7 @@ public struct KeyringBackend: CacheBackend {
                 attributes: attributes, secret: EntryCodec.encode(entry))
             return nil
         } catch {
-            return "keyring store failed: \(describe(error))"
+            return .keyringCall(.store, message: describe(error))
         }
     }
 
@@ -93,19 +105,27 @@ public struct KeyringBackend: CacheBackend {
             CacheListing(
                 profile: attributes["profile"], role: attributes["role_arn"],
                 expiration: attributes["expires"].flatMap(Timestamp.parse), backend: name,
-                location: attributes[Self.keyAttribute] ?? "")
+                location: attributes[Self.keyAttribute] ?? "", staleVersion: Self.staleVersion(attributes))
         }.sorted { ($0.profile ?? "", $0.location) < ($1.profile ?? "", $1.location) }
     }
 
+    /// Removes the items of `profile` (by their `profile` attribute, whatever their version), or all items.
     public func remove(profile: String?) throws(CacheError) -> CacheRemoval {
         let items: [[String: String]]
         do { items = try keyring.list() } catch { return CacheRemoval() }
-        var removed = 0
+        var removal = CacheRemoval()
         for attributes in items where profile == nil || attributes["profile"] == profile {
             guard let key = attributes[Self.keyAttribute], (try? keyring.remove(key: key)) != nil else { continue }
-            removed += 1
+            if Self.staleVersion(attributes) == nil { removal.sessions += 1 } else { removal.stale += 1 }
         }
-        return CacheRemoval(sessions: removed)
+        return removal
+    }
+
+    /// The `version` attribute of an item of another ``CacheFormat`` version (empty when it has none), which no
+    /// lookup matches; `nil` for an item of the current one.
+    static func staleVersion(_ attributes: [String: String]) -> String? {
+        let version = attributes[Self.versionAttribute] ?? ""
+        return version == CacheFormat.keyringVersion ? nil : version
     }
 
     private func describe(_ error: any Error) -> String {
@@ -119,7 +139,7 @@ public struct SecretServiceKeyring: KeyringStore {
     public let keyring: Keyring
 
     public init(timeout: Duration = .seconds(2)) {
-        keyring = Keyring(timeout: timeout)
+        keyring = Keyring(timeout: timeout, formatVersion: CacheFormat.keyringVersion)
     }
 
     public func availability() -> KeyringState {

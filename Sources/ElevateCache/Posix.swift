@@ -4,17 +4,17 @@ import Glibc
 import ElevateCore
 
 /// An `errno` value with its text, for debug lines and warnings.
-struct SystemError: Error, Equatable, CustomStringConvertible {
-    let code: Int32
-    /// What was being done: `open`, `rename`, ….
-    let operation: String
+public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let code: Int32
+    /// What was being done, and on what: `open '/path'`, `rename to '/path'`, ….
+    public let operation: String
 
     init(_ operation: String, code: Int32 = errno) {
         self.operation = operation
         self.code = code
     }
 
-    var description: String { "\(operation): \(String(cString: strerror(code)))" }
+    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
 }
 
 /// An open file descriptor, closed when the last reference goes away.

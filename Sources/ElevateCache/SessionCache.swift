@@ -106,43 +106,47 @@ public struct SessionCache: Sendable {
         context: RunContext, fetch: () async throws -> Credentials
     ) async throws -> Credentials {
         let log = context.logger
-        guard let directory = settings.directory, let keyPath = settings.keyPath else {
+        guard let directory = settings.directory, settings.keyPath != nil else {
             log.debug("cache: not used: no home directory is known (HOME is unset)")
             return try await fetch()
         }
         let freshness = Freshness(configured: settings.refreshMargin)
-        let file = FileBackend(directory: directory, keyPath: keyPath)
         log.debug("cache: key \(key) for profile '\(plan.profile)', mode \(settings.mode) (\(settings.modeSource))")
 
         // The keyring mode keeps its locks out of the file backend's directory when the user has a runtime directory.
         let runtime = settings.mode == .keyring ? settings.runtimeDirectory : nil
         let run = CachedRun(
-            key: key, profile: plan.profile, role: role, freshness: freshness, context: context, file: file,
-            runtimeDirectory: runtime, lockTimeout: lockTimeout)
-        if settings.mode == .none { return try await fetch() }
-        switch try run.route(mode: settings.mode, modeSource: settings.modeSource, keyring: keyringStore ?? keyring()) {
+            key: key, profile: plan.profile, role: role, freshness: freshness, context: context,
+            cacheDirectory: directory, runtimeDirectory: runtime, lockTimeout: lockTimeout)
+        let (choice, _) = CacheBackendChoice.choose(settings: settings, for: .run) { keyringStore ?? keyring() }
+        switch try run.route(choice, modeSource: settings.modeSource) {
+        case .off:
+            return try await fetch()
         case .hit(let entry, let backend, let why):
             log.debug("cache: backend \(backend.name) (\(why))")
             return run.hit(entry, backend: backend)
         case .serve(let backend, let lookup, let fileFallback, let why):
             log.debug("cache: backend \(backend.name) (\(why))")
             return try await run.serve(from: backend, firstLookup: lookup, fileFallback: fileFallback, fetch: fetch)
-        case .uncached(let backend, let reason):
-            return try await run.serveUncached(backend: backend, reason: reason, fetch: fetch)
+        case .uncached(let backend, let failure):
+            return try await run.serveUncached(backend: backend, reason: failure.cannotServe, fetch: fetch)
         }
     }
 }
 
-/// Where one request is served from. Runs and `explain` (``SessionCache/preview(for:context:)``) both take it from
-/// ``CachedRun/route(mode:modeSource:keyring:)``, so that explain names the backend a run uses.
+/// Where one request is served from, among the backends ``CacheBackendChoice/choose(settings:for:keyring:)`` chose.
+/// Runs and `explain` (``SessionCache/preview(for:context:)``) both take it from
+/// ``CachedRun/route(_:modeSource:)``, so that explain names the backend a run uses.
 enum CacheRoute {
+    /// No backend was chosen: the session is fetched, and nothing stored.
+    case off
     /// A fresh entry of `backend`, served as it is.
     case hit(CacheEntry, backend: any CacheBackend, why: String)
     /// Served through `backend`, whose first lookup found `lookup`; `fileFallback` (auto, through the keyring) is the
-    /// file backend's lookup for when the keyring fails after it said it can serve.
-    case serve(backend: any CacheBackend, lookup: CacheLookup, fileFallback: CacheLookup?, why: String)
-    /// No backend can serve: the session is fetched and served uncached, for `reason`.
-    case uncached(backend: String, reason: String)
+    /// file backend and its lookup for when the keyring fails after it said it can serve.
+    case serve(backend: any CacheBackend, lookup: CacheLookup, fileFallback: CachedRun.FileFallback?, why: String)
+    /// `backend` cannot serve: the session is fetched and served uncached.
+    case uncached(backend: any CacheBackend, failure: CacheBackendFailure)
 }
 
 /// One cached request: look up, lock, look up again, fetch, store.
@@ -152,7 +156,8 @@ struct CachedRun {
     let role: String
     let freshness: Freshness
     let context: RunContext
-    let file: FileBackend
+    /// The file backend's directory: the lock files are there, but in the runtime directory when it is given.
+    let cacheDirectory: String
     /// The user's runtime directory, where the lock files go when it exists (the keyring mode); else they are in the
     /// file backend's directory.
     let runtimeDirectory: String?
@@ -162,16 +167,22 @@ struct CachedRun {
 
     var log: Logger { context.logger }
 
+    /// In auto, serving from the keyring: the file backend and its first lookup, for when the keyring fails.
+    struct FileFallback {
+        let file: FileBackend
+        let lookup: CacheLookup
+    }
+
     init(
-        key: CacheKey, profile: String, role: String, freshness: Freshness, context: RunContext, file: FileBackend,
-        runtimeDirectory: String? = nil, lockTimeout: Duration
+        key: CacheKey, profile: String, role: String, freshness: Freshness, context: RunContext,
+        cacheDirectory: String, runtimeDirectory: String? = nil, lockTimeout: Duration
     ) {
         self.key = key
         self.profile = profile
         self.role = role
         self.freshness = freshness
         self.context = context
-        self.file = file
+        self.cacheDirectory = cacheDirectory
         self.runtimeDirectory = runtimeDirectory
         self.lockTimeout = lockTimeout
     }
@@ -179,16 +190,16 @@ struct CachedRun {
     /// Where the lock files are: decided only when a lock is needed, so that a hit costs no `stat`.
     private var lockPlace: EntryLock.Place {
         if let runtimeDirectory, isExistingDirectory(runtimeDirectory) { return .runtimeDirectory(runtimeDirectory) }
-        return .cacheDirectory(file.directory)
+        return .cacheDirectory(cacheDirectory)
     }
 
     /// Serves from `backend`: a fresh entry, else a fetch under the entry's lock, stored in `backend`.
     ///
-    /// `fileFallback` (auto, serving from the keyring) is the file backend's first lookup: when the keyring fails a
-    /// lookup or a store after it said it can serve, the run goes on with the file backend instead, so that it is
-    /// still cached (and an MFA hop does not prompt on every call).
+    /// `fileFallback` (auto, serving from the keyring): when the keyring fails a lookup or a store after it said it
+    /// can serve, the run goes on with the file backend instead, so that it is still cached (and an MFA hop does not
+    /// prompt on every call).
     func serve(
-        from backend: any CacheBackend, firstLookup: CacheLookup?, fileFallback: CacheLookup? = nil,
+        from backend: any CacheBackend, firstLookup: CacheLookup?, fileFallback: FileFallback? = nil,
         fetch: () async throws -> Credentials
     ) async throws -> Credentials {
         let lookup = try firstLookup ?? backend.load(key)
@@ -197,12 +208,12 @@ struct CachedRun {
         } else if let served = consider(lookup, backend: backend, underLock: false) {
             return served
         }
-        if case .unavailable(let reason) = lookup {
+        if case .unavailable(let failure) = lookup {
             if let fileFallback {
-                log.debug("cache: backend file (auto: the \(backend.name) lookup failed: \(reason))")
-                return try await serve(from: file, firstLookup: fileFallback, fetch: fetch)
+                log.debug("cache: backend file (auto: the \(backend.name) lookup failed: \(failure))")
+                return try await serve(from: fileFallback.file, firstLookup: fileFallback.lookup, fetch: fetch)
             }
-            return try await serveUncached(backend: backend.name, reason: reason, fetch: fetch)
+            return try await serveUncached(backend: backend, reason: "\(failure)", fetch: fetch)
         }
 
         let lock: EntryLock?
@@ -220,7 +231,9 @@ struct CachedRun {
                     return served
                 }
                 // Another process may have fallen back to the file backend meanwhile.
-                if fileFallback != nil, let served = consider(try file.load(key), backend: file, underLock: true) {
+                if let file = fileFallback?.file,
+                   let served = consider(try file.load(key), backend: file, underLock: true)
+                {
                     return served
                 }
             }
@@ -229,7 +242,7 @@ struct CachedRun {
             lock = nil
         case .unavailable(let failure):
             guard backend is KeyringBackend else {
-                return try await serveUncached(backend: backend.name, reason: failure.description, fetch: fetch)
+                return try await serveUncached(backend: backend, reason: failure.description, fetch: fetch)
             }
             log.debug("cache: no lock (\(failure)); fetching without one")
             lock = nil
@@ -248,22 +261,24 @@ struct CachedRun {
             return credentials
         }
         if let failure = try store(entry, in: backend, locked: lock != nil) {
-            guard fileFallback != nil else {
-                warnUncached(backend: backend.name, reason: failure)
+            guard let file = fileFallback?.file else {
+                warnUncached(backend: backend, reason: "\(failure)")
                 return credentials
             }
             log.debug("cache: backend file (auto: the \(backend.name) store failed: \(failure))")
             if let failure = try store(entry, in: file, locked: lock != nil) {
-                warnUncached(backend: file.name, reason: failure)
+                warnUncached(backend: file, reason: "\(failure)")
             }
         }
         return credentials
     }
 
     /// Stores `entry` in `backend`; why it could not, or `nil` after a debug line.
-    private func store(_ entry: CacheEntry, in backend: any CacheBackend, locked: Bool) throws(CacheError) -> String? {
+    private func store(
+        _ entry: CacheEntry, in backend: any CacheBackend, locked: Bool
+    ) throws(CacheError) -> CacheBackendFailure? {
         // Only the holder of the entry's lock may remove temporary files of writers that died.
-        if locked, backend is FileBackend { file.removeLeftovers(of: key) }
+        if locked, let file = backend as? FileBackend { file.removeLeftovers(of: key) }
         if let failure = try backend.store(entry, under: key) { return failure }
         log.debug("cache: stored (\(backend.name)), expires \(Timestamp.format(entry.expiration))")
         return nil
@@ -285,23 +300,22 @@ struct CachedRun {
             if !underLock { log.debug("cache: miss (\(backend.name))") }
         case .discarded(let reason):
             log.debug("cache: entry discarded (\(backend.name)): \(reason)")
-        case .unavailable(let reason):
-            log.debug("cache: cannot read (\(backend.name)): \(reason)")
+        case .unavailable(let failure):
+            log.debug("cache: cannot read (\(backend.name)): \(failure)")
         }
         return nil
     }
 
-    /// The backend that serves this request under `mode` (not ``CacheMode/none``), found by lookups only: no fetch,
-    /// no store, no lock, nothing created, and the keyring only looked up and asked whether it can serve.
+    /// The backend of `choice` that serves this request, found by lookups only: no fetch, no store, no lock,
+    /// nothing created, and the keyring only looked up and asked whether it can serve. `modeSource` names the
+    /// setting that chose the mode, for the reasons.
     ///
     /// - auto: a fresh file entry first (without loading libsecret); then the keyring: a lookup never prompts, and
     ///   without a session bus it answers at once, loading nothing, so it comes before the availability check,
     ///   which would cost a second round trip on every hit; the keyring when it can serve, else the files.
     /// - keyring: a fresh keyring entry, else the keyring when it can serve, else uncached.
     /// - file: the files.
-    func route(mode: CacheMode, modeSource: String, keyring: @autoclosure () -> any KeyringStore)
-        throws(CacheError) -> CacheRoute
-    {
+    func route(_ choice: CacheBackendChoice, modeSource: String) throws(CacheError) -> CacheRoute {
         // An entry served as it is: fresh, and no MFA code asks for a new session.
         func fresh(_ lookup: CacheLookup) -> CacheEntry? {
             standby.offer(lookup)
@@ -309,37 +323,29 @@ struct CachedRun {
             else { return nil }
             return entry
         }
-        switch mode {
-        case .none:
-            return .uncached(backend: "none", reason: "the cache is off (\(modeSource)=none)")
-        case .file:
+        switch choice {
+        case .off:
+            return .off
+        case .file(let file):
             return .serve(backend: file, lookup: try file.load(key), fileFallback: nil, why: "\(modeSource)=file")
-        case .keyring:
-            let store = KeyringBackend(keyring: keyring())
+        case .keyring(let store):
             let lookup = try store.load(key)
             if let entry = fresh(lookup) { return .hit(entry, backend: store, why: "\(modeSource)=keyring") }
-            switch store.keyring.availability() {
-            case .available:
-                return .serve(backend: store, lookup: lookup, fileFallback: nil, why: "\(modeSource)=keyring")
-            case .unavailable(let reason):
-                return .uncached(backend: "keyring", reason: "the keyring cannot serve: \(reason)")
-            }
-        case .auto:
+            if let failure = store.unavailability() { return .uncached(backend: store, failure: failure) }
+            return .serve(backend: store, lookup: lookup, fileFallback: nil, why: "\(modeSource)=keyring")
+        case .auto(let file, let store):
             let fileLookup = try file.load(key)
             if let entry = fresh(fileLookup) {
                 return .hit(entry, backend: file, why: "auto: a fresh file entry is served first")
             }
-            let store = KeyringBackend(keyring: keyring())
             let lookup = try store.load(key)
             if let entry = fresh(lookup) { return .hit(entry, backend: store, why: "auto: found in the keyring") }
-            switch store.keyring.availability() {
-            case .available:
-                return .serve(
-                    backend: store, lookup: lookup, fileFallback: fileLookup, why: "auto: a Secret Service can serve")
-            case .unavailable(let reason):
-                return .serve(
-                    backend: file, lookup: fileLookup, fileFallback: nil, why: "auto: the keyring cannot serve: \(reason)")
+            if let failure = store.unavailability() {
+                return .serve(backend: file, lookup: fileLookup, fileFallback: nil, why: "auto: \(failure.cannotServe)")
             }
+            return .serve(
+                backend: store, lookup: lookup, fileFallback: FileFallback(file: file, lookup: fileLookup),
+                why: "auto: a Secret Service can serve")
         }
     }
 
@@ -351,7 +357,7 @@ struct CachedRun {
         return entry.credentials
     }
 
-    func serveUncached(backend: String, reason: String, fetch: () async throws -> Credentials) async throws
+    func serveUncached(backend: any CacheBackend, reason: String, fetch: () async throws -> Credentials) async throws
         -> Credentials
     {
         let credentials = try await refresh(fetch)
@@ -379,8 +385,9 @@ struct CachedRun {
         }
     }
 
-    private func warnUncached(backend: String, reason: String) {
-        let place = backend == "file" ? "session cache '\(file.directory)'" : "\(backend) session cache"
+    private func warnUncached(backend: any CacheBackend, reason: String) {
+        let place = (backend as? FileBackend).map { "session cache '\($0.directory)'" }
+            ?? "\(backend.name) session cache"
         log.warning("cannot use the \(place): \(singleLine(reason)); the session is served uncached")
     }
 }

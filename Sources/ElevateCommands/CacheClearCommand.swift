@@ -28,11 +28,22 @@ struct CacheClearCommand: ParsableCommand {
         let counts = try CacheCommand.report {
             try CacheCommand.backends(logger: logger).map { ($0.name, try $0.remove(profile: profile)) }
         }
-        let total = counts.reduce(0) { $0 + $1.1.sessions }
-        let leftovers = counts.reduce(0) { $0 + $1.1.leftovers }
+        Output.write(Self.summary(counts, profile: profile))
+    }
+
+    /// `removed 2 cached sessions (file: 2) and 2 lock or temporary files`, from what each backend removed.
+    static func summary(_ counts: [(backend: String, removal: CacheRemoval)], profile: String?) -> String {
+        let total = counts.reduce(0) { $0 + $1.removal.sessions }
+        let stale = counts.reduce(0) { $0 + $1.removal.stale }
+        let leftovers = counts.reduce(0) { $0 + $1.removal.leftovers }
         let scope = profile.map { " of profile '\(singleLine($0))'" } ?? ""
-        let detail = counts.map { "\($0.0): \($0.1.sessions)" }.joined(separator: ", ")
-        let extra = leftovers == 0 ? "" : " and \(leftovers) lock or temporary \(leftovers == 1 ? "file" : "files")"
-        Output.write("removed \(total) cached \(total == 1 ? "session" : "sessions")\(scope) (\(detail))\(extra)\n")
+        let detail = counts.map { "\($0.backend): \($0.removal.sessions)" }.joined(separator: ", ")
+        var extras: [String] = []
+        if stale > 0 {
+            extras.append("\(stale) stale \(stale == 1 ? "entry" : "entries") of another cache format version")
+        }
+        if leftovers > 0 { extras.append("\(leftovers) lock or temporary \(leftovers == 1 ? "file" : "files")") }
+        let extra = extras.isEmpty ? "" : (extras.count == 2 ? ", " : " and ") + extras.joined(separator: " and ")
+        return "removed \(total) cached \(total == 1 ? "session" : "sessions")\(scope) (\(detail))\(extra)\n"
     }
 }

@@ -20,13 +20,15 @@ struct CacheCommand: ParsableCommand {
         subcommands: [CacheListCommand.self, CacheClearCommand.self]
     )
 
-    /// The backends the maintenance commands work on, with a debug line for each one left out.
+    /// The backends the maintenance commands work on (those of the mode that can serve now), with a debug line for
+    /// each one left out.
     static func backends(logger: Logger) throws -> [any CacheBackend] {
         let environment = processEnvironment()
         let settings = try CacheSettings(environment: environment, profile: nil)
-        let maintenance = CacheMaintenance(settings: settings, keyring: { SecretServiceKeyring() })
-        let (backends, notes) = maintenance.backends()
-        for note in notes { logger.debug("cache: not included: \(note)") }
+        let (choice, leftOut) = CacheBackendChoice.choose(
+            settings: settings, for: .maintenance, keyring: { SecretServiceKeyring() })
+        let (backends, unavailable) = choice.available()
+        for failure in leftOut + unavailable { logger.debug("cache: not included: \(failure.backend): \(failure)") }
         return backends
     }
 

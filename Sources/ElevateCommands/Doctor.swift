@@ -191,7 +191,7 @@ struct KeyringRows: DoctorRowProvider {
             return [.skip(check, "not used (\(settings.modeSource)=\(settings.mode))")]
         }
         let required = settings.mode == .keyring
-        switch Keyring(timeout: timeout).state() {
+        switch SecretServiceKeyring(timeout: timeout).keyring.state() {
         case .unlocked:
             return [.ok(check, "a Secret Service answers; its default collection is unlocked")]
         case .locked:

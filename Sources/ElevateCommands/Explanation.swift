@@ -201,7 +201,7 @@ struct Explanation: Equatable {
         }
         lines.append("cache: mode \(cache.mode)")
         if let digest = cache.digest {
-            lines.append("  key: v\(CacheKey.version):\(digest)")
+            lines.append("  key: v\(CacheFormat.version):\(digest)")
         } else if let reason = cache.notCached {
             lines.append("  key: none: \(reason)")
         }

@@ -11,7 +11,7 @@ import CSecret
 /// never map it.
 ///
 /// Items use the schema ``schemaName`` with the attributes ``attributeNames``. The keyring sets two of them
-/// itself: `key` (the cache key) and `version` (``formatVersion``, how the secret is stored: as raw bytes).
+/// itself: `key` (the cache key) and `version` (``formatVersion``, the caller's format of the secret).
 ///
 /// Nothing here prompts, unlocks, creates a collection or starts a keyring daemon (D-Bus activation): a locked
 /// or missing default collection makes the keyring unavailable instead, and the caller falls back to another
@@ -43,10 +43,6 @@ public struct Keyring: Sendable {
     /// The attributes the keyring sets itself: callers cannot pass them in `attributes`.
     public static let reservedAttributeNames: Set<String> = ["key", "version"]
 
-    /// The value of the `version` attribute written by ``store(key:label:attributes:secret:)``; lookups match
-    /// only items of this version.
-    public static let formatVersion = "1"
-
     /// Whether libsecret is mapped into this process, read from `/proc/self/maps`.
     public static var isLibraryLoaded: Bool {
         csecret_library_is_mapped() != 0
@@ -55,13 +51,21 @@ public struct Keyring: Sendable {
     /// The hard bound on every call (at least 1 ms, at most a day).
     public let timeout: Duration
 
+    /// The value of the `version` attribute written by ``store(key:label:attributes:secret:)``: the caller's format
+    /// of what it stores (the session cache's format version). Lookups match only items of this version; ``list()``
+    /// and ``remove(key:)`` see every version, so that the caller can find and remove items of older formats.
+    public let formatVersion: String
+
     /// Creates a keyring handle. It holds no connection and loads nothing; every call connects anew (libsecret
     /// shares one bus connection per process).
     ///
-    /// - Parameter timeout: the hard bound on every call, 2 s by default: a local keyring answers in
-    ///   milliseconds, so this only ever cuts off a hung daemon.
-    public init(timeout: Duration = .seconds(2)) {
+    /// - Parameters:
+    ///   - timeout: the hard bound on every call, 2 s by default: a local keyring answers in milliseconds, so this
+    ///     only ever cuts off a hung daemon.
+    ///   - formatVersion: the `version` attribute of the items (see ``formatVersion``).
+    public init(timeout: Duration = .seconds(2), formatVersion: String) {
         self.timeout = DeadlineThread.clamp(timeout)
+        self.formatVersion = formatVersion
     }
 
     /// Whether the keyring can serve now: a session bus, a Secret Service on it, and an unlocked default
@@ -121,11 +125,12 @@ public struct Keyring: Sendable {
     /// secret is not read and nothing prompts).
     public func lookup(key: String) throws(KeyringError) -> [UInt8]? {
         try Self.validate(key: key)
+        let version = formatVersion
         do throws(KeyringError) {
             return try run { cancellable, error -> (csecret_status, [UInt8]?) in
                 var secret: UnsafeMutablePointer<UInt8>?
                 var length = 0
-                let status = Self.withCAttributes([("key", key), ("version", Self.formatVersion)]) { pointer, count in
+                let status = Self.withCAttributes([("key", key), ("version", version)]) { pointer, count in
                     csecret_lookup(pointer, count, &secret, &length, cancellable, &error)
                 }
                 defer { csecret_free_secret(secret, length) }
@@ -160,7 +165,7 @@ public struct Keyring: Sendable {
             }
             try Self.validate(text: value, what: "the value of attribute '\(name)'")
         }
-        let all = [("key", key), ("version", Self.formatVersion)] + attributes.sorted { $0.key < $1.key }
+        let all = [("key", key), ("version", formatVersion)] + attributes.sorted { $0.key < $1.key }
         try run { cancellable, error in
             Self.withCAttributes(all) { pointer, count in
                 secret.withUnsafeBufferPointer { bytes in
@@ -170,8 +175,8 @@ public struct Keyring: Sendable {
         }
     }
 
-    /// Removes the item stored under `key`, if any. Throws ``KeyringError/locked`` when it sits in a locked
-    /// collection (and stays there).
+    /// Removes the items stored under `key`, of any version, if any. Throws ``KeyringError/locked`` when one sits
+    /// in a locked collection (and stays there).
     public func remove(key: String) throws(KeyringError) {
         try Self.validate(key: key)
         try clear([("key", key)])

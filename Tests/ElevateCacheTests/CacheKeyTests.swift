@@ -30,6 +30,28 @@ struct CacheKeyTests {
                 == CacheKey(profile: "p", steps: steps))
     }
 
+    /// The v1 derivation, spelled out: length-prefixed fields (the label, the version, the profile, the number of
+    /// steps, then each step's plugin, number of parts and parts sorted by name), hashed with SHA-256. A change to
+    /// any of it orphans every cached session, so it must come with a new ``CacheFormat/version``, and this test
+    /// with it.
+    @Test("known answer: a fixed plan gives the fixed v1 digest of its spelled-out fields")
+    func knownAnswer() throws {
+        let preimage = "29:aws-elevate session cache key" + "2:v1" + "9:app-chain" + "1:2"
+            + "11:fake-source" + "1:1" + "13:access_key_id" + "20:AKIAFAKESOURCE000001"
+            + "8:fake-hop" + "1:1" + "8:role_arn" + "37:arn:aws:iam::123456789012:role/target"
+        let digest = "b2a23cd323a808a802a7cb6c39a0ab43097ec73c94925f941d8b78342bab6657"
+        #expect(lowercaseHex(try ElevateCrypto.sha256(Array(preimage.utf8))) == digest)
+        #expect(CacheFormat.version == 1)
+        let derived = try #require(key(unboundPlan()))
+        #expect(derived.digest == digest)
+        #expect(derived.name == "aws-elevate/v1/\(digest)")
+        #expect(derived.description == "v1:b2a23cd323a8…")
+        let steps: [(plugin: String, parts: [String: String])] = [
+            ("fake-source", ["access_key_id": "AKIAFAKESOURCE000001"]), ("fake-hop", ["role_arn": roleArn]),
+        ]
+        #expect(try CacheKey(profile: "app-chain", steps: steps) == derived)
+    }
+
     @Test("the key changes when any identity part of a hop changes", arguments: [
         "role_arn", "role_session_name", "external_id", "duration_seconds", "mfa_serial", "source_identity",
         "session_tags", "transitive_session_tags", "region", "endpoint",
@@ -76,8 +98,8 @@ struct CacheKeyTests {
         let secret = "wJalrXUtnFEMI/K7MDENG"
         let derived = key(unboundPlan(settings: ["external_id": secret]), source: FakeSource(parts: ["access_key_id": "AKIAVISIBLE"]))
         let key = try #require(derived)
-        #expect(key.name.hasPrefix("aws-elevate/v\(CacheKey.version)/"))
-        #expect(CacheKey.version == 1)
+        #expect(key.name.hasPrefix("aws-elevate/v\(CacheFormat.version)/"))
+        #expect(CacheFormat.version == 1)
         #expect(key.digest.count == 64 && key.digest.allSatisfy(\.isHexDigit))
         #expect(!key.name.contains(secret) && !key.name.contains("AKIAVISIBLE") && !key.name.contains("target"))
         #expect(!key.description.contains("AKIAVISIBLE"))

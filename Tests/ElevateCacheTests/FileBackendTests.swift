@@ -6,7 +6,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import ElevateCache
+@testable import ElevateCache
 import ElevateCore
 import ElevateCrypto
 import Testing
@@ -220,9 +220,9 @@ struct FileBackendTests {
             Issue.record("expected unavailable")
             return
         }
-        #expect(reason.contains("Not a directory"))
+        #expect(reason.description.contains("Not a directory"))
         let failure = try #require(try backend.store(entry(key: key, now: now), under: key))
-        #expect(failure.contains("Not a directory"))
+        #expect(failure.description.contains("Not a directory"))
     }
 
     @Test("an immutable (read-only) cache directory fails the store without an error")
@@ -234,7 +234,7 @@ struct FileBackendTests {
         #expect(run("chattr +i '\(directory.cacheDirectory)'") == 0)
         #expect(try backend.load(key) == .missing)
         let failure = try #require(try backend.store(entry(key: key, now: now), under: key))
-        #expect(failure.contains("Operation not permitted"))
+        #expect(failure.description.contains("Operation not permitted"))
     }
 
     @Test("list shows profile, role and expiry; clear removes by profile or all")
@@ -281,11 +281,6 @@ struct FileBackendClearTests {
         "v1-\(String(repeating: "a", count: 64)).session.tmp-1-0123456789abcdef.x",
     ]
 
-    func write(_ path: String) {
-        writeBytes(path, [7])
-        chmod(path, 0o600)
-    }
-
     @Test("clearing all removes the entries and only lock and temporary files of the backend's own exact names, and counts them")
     func onlyOwnNames() throws {
         let directory = TemporaryDirectory()
@@ -294,7 +289,7 @@ struct FileBackendClearTests {
         #expect(try backend.store(entry(key: key, now: now), under: key) == nil)
         let own = "v1-\(key.digest)"
         let leftovers = [own + ".lock", own + ".session.tmp-4194304-0123456789abcdef", own + ".session.tmp-7-fedcba9876543210"]
-        for name in leftovers + Self.foreignNames { write(directory.cacheDirectory + "/" + name) }
+        for name in leftovers + Self.foreignNames { writePrivate(directory.cacheDirectory + "/" + name) }
         #expect(try backend.remove(profile: nil) == CacheRemoval(sessions: 1, leftovers: 3))
         for name in leftovers + [own + ".session"] { #expect(!exists(directory.cacheDirectory + "/" + name), "\(name)") }
         for name in Self.foreignNames { #expect(exists(directory.cacheDirectory + "/" + name), "\(name) was removed") }
@@ -309,7 +304,7 @@ struct FileBackendClearTests {
         #expect(rename(directory.cacheDirectory, elsewhere) == 0)
         #expect(symlink(elsewhere, directory.cacheDirectory) == 0)
         let names = ["v1-\(key.digest).session", "v1-\(key.digest).lock", "other.lock", "file.tmp-1"]
-        for name in names.dropFirst() { write(elsewhere + "/" + name) }
+        for name in names.dropFirst() { writePrivate(elsewhere + "/" + name) }
         #expect(throws: CacheError.symbolicLink(path: directory.cacheDirectory)) {
             try directory.backend().remove(profile: nil)
         }
@@ -323,6 +318,111 @@ struct FileBackendClearTests {
         // A run still follows it (the checks apply to its target), as before.
         #expect(try directory.backend().load(key) != .missing)
     }
+}
+
+/// One format version for keys, payloads, file names and keyring items (``CacheFormat``): entries of v1 keep working,
+/// and entries of other versions are no longer left on disk forever.
+@Suite("cache format versions", .serialized)
+struct CacheFormatTests {
+    let now = Date(timeIntervalSince1970: 1_900_000_000)
+
+    /// A v1 entry made outside aws-elevate (Python's AES-GCM, a fixed key and nonce) from the v1 layout: `AEVC`, the
+    /// version byte 1, the nonce, the sealed payload (version byte 1, then length-prefixed fields) and the tag, with
+    /// `AEVC\x01aws-elevate/v1/<digest>` as associated data, under the name `v1-<digest>.session`.
+    static let fixture = """
+        4145564301a0a1a2a3a4a5a6a7a8a9aaabb8d13d66b2d42d77526bce0e87e454e178a18136390a01e64639b49f332cb95750b3f8aa8e\
+        b0d1564c14a1fbc7542f4578d411a6adf99fb72986e292a354660acd20c286cf492d93bbf2279663b89abdacfd772978f65271af9bbe\
+        4e92b530a104de243c338f62c8d3fa741f120bc6fcd0e06a43e4e6ebe9fdd17984d0355db99fa2209649b19e812475f7470663bcefa4\
+        35c42a84970121363ff43e0c466b6512d19adb4aff4a63319d4f784b0fe92712fe73be6532df633b814466019fea0d595389cd89a993\
+        ba569326e6da59141a15ed240e074daba6e51493766e0701aa5b84341ff92817ed249ff8c7f8
+        """
+
+    @Test("a v1 entry written from the layout outside aws-elevate is found: the format on disk is unchanged")
+    func v1FixtureStillReads() throws {
+        let directory = TemporaryDirectory()
+        let backend = directory.backend()
+        let made = try CacheKey(profile: "made", steps: [])
+        #expect(try backend.store(entry(key: made, now: now), under: made) == nil, "makes the directory and key")
+        writePrivate(directory.keyPath, Array(1...32))
+        let key = try #require(CacheKey(digest: String(repeating: "ab", count: 32)))
+        #expect(FileBackend.fileName(key) == "v1-\(key.digest).session")
+        writePrivate(backend.path(for: key), try #require(hexBytes(Self.fixture)))
+        guard case .found(let found) = try backend.load(key) else {
+            Issue.record("the v1 fixture was not found: \(try backend.load(key))")
+            return
+        }
+        #expect(found.key == "aws-elevate/v1/\(key.digest)" && found.profile == "fixture")
+        #expect(found.role == "arn:aws:iam::123456789012:role/fixture")
+        #expect(found.credentials.accessKeyId == "ASIAFIXTUREV10000001")
+        #expect(found.credentials.secretAccessKey == "fixture/secret+v1")
+        #expect(found.credentials.sessionToken == "FwoGZXIvfixture" && found.credentials.origin == .role)
+        #expect(found.expiration == Date(timeIntervalSince1970: 1_900_003_600) && found.fetchedAt == now)
+        // And what this version writes has the same layout, so the fixture's bytes stand for both.
+        let written = readBytes(backend.path(for: made))
+        #expect(Array(written.prefix(5)) == Array("AEVC".utf8) + [1])
+        #expect(EntryCodec.encode(entry(key: made, now: now)).first == 1)
+        #expect(SecretServiceKeyring().keyring.formatVersion == "1", "the keyring items' version attribute")
+    }
+
+    @Test("entries of other versions are listed as stale; clearing all removes them and older versions' leftovers")
+    func otherVersions() throws {
+        let directory = TemporaryDirectory()
+        let backend = directory.backend()
+        let key = try CacheKey(profile: "app-chain", steps: [])
+        #expect(try backend.store(entry(key: key, now: now), under: key) == nil)
+        let a = String(repeating: "a", count: 64)
+        let stale = ["v0-\(a).session", "v2-\(a).session", "v17-\(key.digest).session"]
+        let olderLeftovers = ["v0-\(a).lock", "v0-\(a).session.tmp-42-0123456789abcdef"]
+        // A newer version's lock or temporary file may be held by a newer aws-elevate: not ours to remove.
+        let kept = ["v2-\(a).lock", "v2-\(a).session.tmp-42-0123456789abcdef", "v01-\(a).session", "v-\(a).session",
+                    "v0-\(a).session.old", "v1234567890-\(a).session", "V0-\(a).session"]
+        for name in stale + olderLeftovers + kept { writePrivate(directory.cacheDirectory + "/" + name) }
+
+        let listings = try backend.list()
+        #expect(listings.filter { $0.staleVersion == nil }.map(\.profile) == ["app-chain"])
+        #expect(listings.filter { $0.staleVersion != nil }.map(\.location).sorted() == stale.sorted())
+        #expect(Set(listings.compactMap(\.staleVersion)) == ["0", "2", "17"])
+        #expect(listings.allSatisfy { $0.staleVersion == nil || ($0.profile == nil && $0.expiration == nil) })
+
+        // A stale entry is never read, so it belongs to no profile.
+        #expect(try backend.remove(profile: "app-chain") == CacheRemoval(sessions: 1))
+        for name in stale { #expect(exists(directory.cacheDirectory + "/" + name), "\(name) was removed") }
+        #expect(try backend.remove(profile: nil) == CacheRemoval(sessions: 0, leftovers: 2, stale: 3))
+        for name in stale + olderLeftovers {
+            #expect(!exists(directory.cacheDirectory + "/" + name), "\(name) is still there")
+        }
+        for name in kept { #expect(exists(directory.cacheDirectory + "/" + name), "\(name) was removed") }
+        #expect(try backend.list().isEmpty)
+    }
+
+    @Test("keyring items of another version are listed as stale and removed by clearing, counted apart")
+    func keyringOtherVersions() throws {
+        let keyring = FakeKeyring()
+        let backend = KeyringBackend(keyring: keyring)
+        let key = try CacheKey(profile: "app-chain", steps: [])
+        #expect(try backend.store(entry(key: key, now: now), under: key) == nil)
+        #expect(keyring.items[key.name]?.0["version"] == "1")
+        keyring.plant(["key": "aws-elevate/v0/\(String(repeating: "a", count: 64))", "version": "0", "profile": "old"])
+        keyring.plant(["key": "aws-elevate/v1/\(String(repeating: "b", count: 64))", "profile": "app-chain"])
+        keyring.plant(["key": "x", "version": "9", "profile": "other"])
+        let listings = try backend.list()
+        #expect(listings.count == 4)
+        #expect(listings.filter { $0.staleVersion == nil }.map(\.location) == [key.name])
+        #expect(Set(listings.compactMap(\.staleVersion)) == ["0", "", "9"])
+        #expect(try backend.remove(profile: "app-chain") == CacheRemoval(sessions: 1, stale: 1))
+        #expect(try backend.remove(profile: nil) == CacheRemoval(stale: 2))
+        #expect(try backend.list().isEmpty)
+    }
+}
+
+/// The bytes of a hexadecimal literal; `nil` when it is malformed.
+private func hexBytes(_ text: String) -> [UInt8]? {
+    let digits = Array(text.utf8)
+    guard digits.count % 2 == 0 else { return nil }
+    let bytes = stride(from: 0, to: digits.count, by: 2).compactMap { index in
+        UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16)
+    }
+    return bytes.count * 2 == digits.count ? bytes : nil
 }
 
 extension Array where Element == UInt8 {

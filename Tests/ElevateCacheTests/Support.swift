@@ -71,6 +71,12 @@ func writeBytes(_ path: String, _ bytes: [UInt8]) {
     fclose(file)
 }
 
+/// Writes `bytes` to `path`, mode 0600 as the cache's own files are.
+func writePrivate(_ path: String, _ bytes: [UInt8] = [7]) {
+    writeBytes(path, bytes)
+    chmod(path, 0o600)
+}
+
 /// Log lines captured by a test, at debug level.
 final class LogRecorder: Sendable {
     private let handler = InMemoryLogHandler()
@@ -249,6 +255,7 @@ final class FakeKeyring: KeyringStore, Sendable {
         if storeFails { throw KeyringError.failed(message: "org.freedesktop.DBus.Error.Failed: refused") }
         var all = attributes
         all["key"] = key
+        all["version"] = CacheFormat.keyringVersion
         state.withLock { $0.items[key] = (all, secret) }
     }
 
@@ -260,6 +267,11 @@ final class FakeKeyring: KeyringStore, Sendable {
     func list() throws -> [[String: String]] {
         record("list")
         return state.withLock { $0.items.values.map(\.0) }
+    }
+
+    /// An item put there by someone else (another version of aws-elevate), with exactly these attributes.
+    func plant(_ attributes: [String: String], secret: [UInt8] = [1]) {
+        state.withLock { $0.items[attributes["key"] ?? ""] = (attributes, secret) }
     }
 }
 

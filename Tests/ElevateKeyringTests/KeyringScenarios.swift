@@ -9,7 +9,7 @@ enum KeyringScenarios {
 
     static func noBus(_ report: inout Report) {
         report.add("loaded at start", Keyring.isLibraryLoaded)
-        let keyring = Keyring()
+        let keyring = Keyring(formatVersion: "1")
         let (availability, milliseconds) = timed { keyring.availability() }
         report.add("availability", availability)
         report.add("availability ms", milliseconds)
@@ -33,7 +33,7 @@ enum KeyringScenarios {
 
     static func roundTrip(_ report: inout Report) {
         report.add("loaded at start", Keyring.isLibraryLoaded)
-        let keyring = Keyring()
+        let keyring = Keyring(formatVersion: "1")
         report.add("loaded after init", Keyring.isLibraryLoaded)
         report.add("availability", keyring.availability())
         report.add("loaded after availability", Keyring.isLibraryLoaded)
@@ -107,7 +107,7 @@ enum KeyringScenarios {
     }
 
     static func locked(_ report: inout Report) {
-        let keyring = Keyring()
+        let keyring = Keyring(formatVersion: "1")
         let key = "10c4"
         let secret = Array("SECRET-MARKER-L".utf8)
         report.add(
@@ -145,7 +145,7 @@ enum KeyringScenarios {
     }
 
     static func noKeyring(_ report: inout Report) {
-        let keyring = Keyring()
+        let keyring = Keyring(formatVersion: "1")
         report.add("availability", keyring.availability())
         report.add(
             "store",
@@ -168,7 +168,7 @@ enum KeyringScenarios {
     }
 
     static func noService(_ report: inout Report) {
-        let keyring = Keyring()
+        let keyring = Keyring(formatVersion: "1")
         let (availability, milliseconds) = timed { keyring.availability() }
         report.add("availability", availability)
         report.add("availability ms", milliseconds)
@@ -186,7 +186,7 @@ enum KeyringScenarios {
     }
 
     static func hung(_ report: inout Report) {
-        let keyring = Keyring(timeout: .milliseconds(500))
+        let keyring = Keyring(timeout: .milliseconds(500), formatVersion: "1")
         var (text, milliseconds) = timed { "\(keyring.availability())" }
         report.add("availability", text)
         report.add("availability ms", milliseconds)
@@ -205,7 +205,8 @@ enum KeyringScenarios {
         (text, milliseconds) = timed { outcome { () throws(KeyringError) in try keyring.removeAll() } }
         report.add("removeAll", text)
         report.add("removeAll ms", milliseconds)
-        (text, milliseconds) = timed { outcome { () throws(KeyringError) in try Keyring().lookup(key: "ab") } }
+        let defaultTimeout = Keyring(formatVersion: "1")
+        (text, milliseconds) = timed { outcome { () throws(KeyringError) in try defaultTimeout.lookup(key: "ab") } }
         report.add("default timeout lookup", text)
         report.add("default timeout lookup ms", milliseconds)
     }

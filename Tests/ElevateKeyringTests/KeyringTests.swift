@@ -12,18 +12,18 @@ struct KeyringTests {
             #expect(Keyring.attributeNames.contains(name), "\(name)")
         }
         #expect(Keyring.reservedAttributeNames == ["key", "version"])
-        #expect(Keyring.formatVersion == "1")
+        #expect(Keyring(formatVersion: "7").formatVersion == "7", "the caller's format version")
     }
 
     @Test("the default timeout is 2 s, and timeouts are clamped")
     func timeout() {
-        #expect(Keyring().timeout == .seconds(2))
-        #expect(Keyring(timeout: .zero).timeout == .milliseconds(1))
+        #expect(Keyring(formatVersion: "1").timeout == .seconds(2))
+        #expect(Keyring(timeout: .zero, formatVersion: "1").timeout == .milliseconds(1))
     }
 
     @Test("reserved, unknown and NUL-holding arguments are refused before the bus is asked")
     func invalidArguments() {
-        let keyring = Keyring()
+        let keyring = Keyring(formatVersion: "1")
         #expect(throws: KeyringError.failed(message: "attribute 'key' is set by the keyring itself")) {
             try keyring.store(key: "ab", label: "l", attributes: ["key": "other"], secret: [1])
         }

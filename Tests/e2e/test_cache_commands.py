@@ -84,6 +84,44 @@ def test_clear_removes_only_names_of_its_own_format_and_reports_the_true_count(s
     assert sorted(path.name for path in directory.iterdir()) == sorted(foreign)
 
 
+def test_list_and_clear_see_entries_of_other_cache_format_versions(sandbox, moto, unique):
+    """Regression: files of another cache format version (`vN-…` with another N) were neither listed nor removed,
+    so an entry of an older version stayed on disk forever. Now they are listed as stale and removed by clearing
+    all, with the older version's lock and temporary files; a newer version's lock is left to the aws-elevate that
+    may hold it."""
+    _, env = two_cached_profiles(sandbox, moto, unique)
+    directory = cache_dir(sandbox)
+    digest = entry_files(sandbox)[0].name[3:67]
+    stale = [f"v0-{digest}.session", f"v2-{'c' * 64}.session"]
+    older = [f"v0-{digest}.lock", f"v0-{digest}.session.tmp-7-0123456789abcdef"]
+    newer = [f"v2-{'c' * 64}.lock"]
+    for name in stale + older + newer:
+        (directory / name).write_bytes(b"an entry of another format")
+        (directory / name).chmod(0o600)
+
+    listed = sandbox.run("cache", "list", env=env)
+    assert listed.returncode == 0, listed
+    lines = listed.out.splitlines()
+    rows = [re.split(r"\s{2,}", line) for line in lines[1:-1]]
+    assert sorted(row[0] for row in rows) == sorted(["app-chain", "hop1"] + [f"(stale: {name})" for name in stale])
+    assert sorted(row[2] for row in rows if row[0].startswith("(stale")) == ["stale (v0)", "stale (v2)"], rows
+    assert all(re.fullmatch(r"(59m|1h00m)", row[2]) for row in rows if not row[0].startswith("(stale")), rows
+    assert lines[-1] == ("stale: entries of another cache format version, never used again; "
+                         "'aws-elevate cache clear' removes them"), listed
+
+    # A stale entry is never read, so it belongs to no profile: clearing one profile leaves it.
+    result = sandbox.run("cache", "clear", "--profile", "hop1", env=env)
+    assert result.out == "removed 1 cached session of profile 'hop1' (file: 1)\n", result
+    assert all((directory / name).exists() for name in stale + older)
+    document(sandbox, env)  # the v1 entry of app-chain is still served beside them
+
+    result = sandbox.run("cache", "clear", env=env)
+    assert result.out == ("removed 1 cached session (file: 1), 2 stale entries of another cache format version "
+                          "and 4 lock or temporary files\n"), result
+    assert sorted(path.name for path in directory.iterdir()) == newer
+    assert sandbox.run("cache", "list", env=env).out == "no cached sessions\n"
+
+
 def test_clear_refuses_a_cache_directory_that_is_a_symbolic_link_and_deletes_nothing_behind_it(sandbox, moto, unique):
     """Regression: with the cache directory a symbolic link to another 0700 folder, clearing deleted that folder's
     `*.lock` and `*.tmp-*` files and reported "removed 0"."""

@@ -105,6 +105,42 @@ def test_auto_uses_an_unlocked_keyring_and_a_hit_makes_no_request(sandbox, chain
     assert b"app-chain" not in step(out, "search-after").stdout
 
 
+def test_list_and_clear_see_keyring_items_of_other_cache_format_versions(sandbox, chain_env):
+    """Keyring items of another cache format version (another `version` attribute), which no lookup matches, are
+    listed as stale and removed by clearing, counted apart from sessions; the current item is still served."""
+    proxy, env = chain_env
+    out = in_keyring_session(sandbox, "unlocked", f"""
+        step cold "$BIN" credential-process --profile app-chain
+        plant() {{
+            printf 'old entry' | secret-tool store --label="$1" xdg:schema io.github.aws-elevate.Session "${{@:2}}"
+        }}
+        plant 'aws-elevate v0' key aws-elevate/v0/{'a' * 64} version 0 profile app-chain
+        plant 'aws-elevate v2' key aws-elevate/v2/{'b' * 64} version 2 profile other role_arn arn:aws:iam::1:role/x
+        step list "$BIN" cache list
+        step warm "$BIN" credential-process --profile app-chain --debug
+        step clear-profile "$BIN" cache clear --profile app-chain
+        step list-profile "$BIN" cache list
+        step clear "$BIN" cache clear
+        step search-after secret-tool search --all xdg:schema io.github.aws-elevate.Session
+    """, env)
+    listing = step(out, "list").out
+    assert re.search(r"^app-chain\s+arn:aws:iam::\d{12}:role/\S+-role-b\s+(59m|1h00m)\s+keyring$", listing, re.M), listing
+    assert re.search(r"^app-chain\s+-\s+stale \(v0\)\s+keyring$", listing, re.M), listing
+    assert re.search(r"^other\s+arn:aws:iam::1:role/x\s+stale \(v2\)\s+keyring$", listing, re.M), listing
+    assert listing.endswith("'aws-elevate cache clear' removes them\n"), listing
+    warm = step(out, "warm")
+    assert "cache: hit (keyring)" in warm.err, warm
+    assert step(out, "clear-profile").out == ("removed 1 cached session of profile 'app-chain' (file: 0, keyring: 1) "
+                                              "and 1 stale entry of another cache format version\n")
+    assert re.search(r"^other\s.*stale \(v2\)\s+keyring$", step(out, "list-profile").out, re.M)
+    assert "app-chain" not in step(out, "list-profile").out
+    # The lock file is the one auto took in the cache directory for the cold fetch.
+    assert step(out, "clear").out == ("removed 0 cached sessions (file: 0, keyring: 0), 1 stale entry of another "
+                                      "cache format version and 1 lock or temporary file\n")
+    assert step(out, "search-after").stdout == b""
+    assert proxy.count() == 2, "one fetch"
+
+
 def test_a_keyring_mode_hit_loads_only_the_d_bus_stack_and_its_key_matches_auto(sandbox, chain_env):
     """Regression (RSS over target): the keyring hit used to map libcrypto for the key's digest and libsecret with
     libgcrypt for a lookup that needs only gio. Now the keyring mode hashes with GLib, and auto (which hashes with
