@@ -3,7 +3,6 @@
 #include "CLazyLibrary.h"
 
 #include <dlfcn.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,10 +22,6 @@ typedef long gssize;
 typedef uint32_t GQuark;
 
 typedef struct _GHashTable GHashTable;
-typedef struct _GChecksum GChecksum;
-typedef unsigned char guint8;
-typedef unsigned char guchar;
-typedef enum { G_CHECKSUM_MD5, G_CHECKSUM_SHA1, G_CHECKSUM_SHA256, G_CHECKSUM_SHA512, G_CHECKSUM_SHA384 } GChecksumType;
 typedef struct _GCancellable GCancellable;
 typedef struct _GVariant GVariant;
 typedef struct _GVariantType GVariantType;
@@ -114,10 +109,6 @@ typedef enum {
 
 /* glib */
 static void (*p_free)(gpointer mem);
-static GChecksum *(*p_checksum_new)(GChecksumType checksum_type);
-static void (*p_checksum_update)(GChecksum *checksum, const guchar *data, gssize length);
-static void (*p_checksum_get_digest)(GChecksum *checksum, guint8 *buffer, gsize *digest_len);
-static void (*p_checksum_free)(GChecksum *checksum);
 static void (*p_error_free)(GError *error);
 static gboolean (*p_utf8_validate)(const gchar *str, gssize max_len, const gchar **end);
 static guint (*p_str_hash)(gconstpointer v);
@@ -217,14 +208,12 @@ const char *const *csecret_schema_attribute_names(void) {
 
 /* ---- Loading. ---- */
 
-static pthread_once_t glib_once = PTHREAD_ONCE_INIT;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static pthread_once_t secret_once = PTHREAD_ONCE_INIT;
 static struct lazy_library glib = LAZY_LIBRARY_INIT("libglib-2.0.so.0");
 static struct lazy_library gobject = LAZY_LIBRARY_INIT("libgobject-2.0.so.0");
 static struct lazy_library gio = LAZY_LIBRARY_INIT("libgio-2.0.so.0");
 static struct lazy_library secret = LAZY_LIBRARY_INIT("libsecret-1.so.0");
-static int glib_loaded;
 static int loaded;
 static int secret_loaded;
 
@@ -234,14 +223,13 @@ static int secret_loaded;
 static const int flags = RTLD_NOW | RTLD_LOCAL;
 
 /*
- * Three stages, each loaded on first need. glib alone serves csecret_sha256. The D-Bus stack (glib, gobject, gio)
- * is all a lookup needs: it speaks the Secret Service protocol itself.
+ * Two stages, each loaded on first need. The D-Bus stack (glib, gobject, gio) is all a lookup needs: it speaks the
+ * Secret Service protocol itself.
  * libsecret, which brings libgcrypt and libgpg-error, is opened only by the calls that use it (load_secret), so a
  * cache hit maps ~0.5 MiB less. Its DT_NEEDED glib, gobject and gio are the sonames opened here, so it shares them.
  * The libraries stay loaded for the life of the process (glib cannot be unloaded).
  */
-/* glib alone: its SHA-256 (csecret_sha256) needs nothing else, and loads in ~0.2 ms. */
-static void load_glib(void) {
+static void load(void) {
     if (!lazy_library_open(&glib, flags)) {
         return;
     }
@@ -270,16 +258,7 @@ static void load_glib(void) {
     RESOLVE(glib, p_variant_n_children, "g_variant_n_children");
     RESOLVE(glib, p_variant_get_string, "g_variant_get_string");
     RESOLVE(glib, p_variant_get_fixed_array, "g_variant_get_fixed_array");
-    RESOLVE(glib, p_checksum_new, "g_checksum_new");
-    RESOLVE(glib, p_checksum_update, "g_checksum_update");
-    RESOLVE(glib, p_checksum_get_digest, "g_checksum_get_digest");
-    RESOLVE(glib, p_checksum_free, "g_checksum_free");
-    glib_loaded = 1;
-}
-
-static void load(void) {
-    pthread_once(&glib_once, load_glib);
-    if (!glib_loaded || !lazy_library_open(&gobject, flags) || !lazy_library_open(&gio, flags)) {
+    if (!lazy_library_open(&gobject, flags) || !lazy_library_open(&gio, flags)) {
         return;
     }
     RESOLVE(gobject, p_object_unref, "g_object_unref");
@@ -354,25 +333,6 @@ static int ready(void) {
 static int ready_secret(void) {
     pthread_once(&secret_once, load_secret);
     return secret_loaded;
-}
-
-const char *csecret_load_glib(void) {
-    return load_stage(&glib_once, load_glib, &glib_loaded, "cannot load libglib-2.0.so.0");
-}
-
-int csecret_sha256(const unsigned char *data, size_t count, unsigned char *digest) {
-    if (csecret_load_glib() != NULL || count > (size_t)LONG_MAX) {
-        return 0;
-    }
-    GChecksum *checksum = p_checksum_new(G_CHECKSUM_SHA256);
-    if (checksum == NULL) {
-        return 0;
-    }
-    p_checksum_update(checksum, data, (gssize)count);
-    gsize length = 32;
-    p_checksum_get_digest(checksum, digest, &length);
-    p_checksum_free(checksum);
-    return length == 32;
 }
 
 /* ---- Cancellation. ---- */
