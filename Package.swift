@@ -1,5 +1,23 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// The `-I` flags of `pkg-config --cflags` for `packages`, or none when pkg-config or a package is missing (the C
+/// target then stops at its own `#error`, which names the Debian packages: make deps installs them).
+func pkgConfigIncludeFlags(_ packages: [String]) -> [String] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["pkg-config", "--cflags"] + packages
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return [] }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return [] }
+    return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
+        .filter { $0.hasPrefix("-I") }
+}
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -31,8 +49,22 @@ let package = Package(
         // libxml2's reader API, loaded with dlopen on first use like libcurl.
         .target(name: "CXML2", dependencies: ["CLazyLibrary"], path: "Sources/CXML2"),
 
-        // libsecret (Secret Service), loaded with dlopen on first use like libcurl.
-        .target(name: "CSecret", dependencies: ["CLazyLibrary"], path: "Sources/CSecret"),
+        // libsecret (Secret Service), loaded with dlopen on first use like libcurl. Its types and prototypes come from
+        // the headers of libsecret-1-dev and libglib2.0-dev, which are not on the default include path: the flags
+        // are pkg-config's, as a system-library target would pass them, but without its -l flags (nothing links
+        // glib, gio or libsecret). A call that no longer matches a prototype is an error, not a warning.
+        .target(
+            name: "CSecret",
+            dependencies: ["CLazyLibrary"],
+            path: "Sources/CSecret",
+            cSettings: [
+                .unsafeFlags(
+                    pkgConfigIncludeFlags(["glib-2.0", "gio-2.0", "libsecret-1"]) + [
+                        "-Werror=incompatible-pointer-types", "-Werror=incompatible-function-pointer-types",
+                        "-Werror=int-conversion",
+                    ])
+            ]
+        ),
 
         // The command line as the process entry received it, read without /proc.
         .target(name: "CProcessEntry", path: "Sources/CProcessEntry"),
