@@ -2,21 +2,27 @@
 import Foundation
 import PackageDescription
 
-/// The `-I` flags of `pkg-config --cflags` for `packages`, or none when pkg-config or a package is missing (the C
-/// target then stops at its own `#error`, which names the Debian packages: make deps installs them).
+/// The `-I` flags of `pkg-config --cflags` for `packages`. Without them the manifest stops with a message: SwiftPM
+/// caches a manifest's result but not its failure, so the next build after `make deps` finds the flags.
 func pkgConfigIncludeFlags(_ packages: [String]) -> [String] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["pkg-config", "--cflags"] + packages
     let output = Pipe()
     process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return [] }
+    let problem = "pkg-config --cflags \(packages.joined(separator: " ")) failed: run make deps (pkg-config, "
+        + "libsecret-1-dev, libglib2.0-dev)"
+    guard (try? process.run()) != nil else { stop(problem) }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return [] }
+    guard process.terminationStatus == 0 else { stop(problem) }
     return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
         .filter { $0.hasPrefix("-I") }
+}
+
+func stop(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("Package.swift: \(message)\n".utf8))
+    exit(1)
 }
 
 let swiftSettings: [SwiftSetting] = [

@@ -8,9 +8,6 @@
  * is called through a pointer of the prototype's own type, resolved with dlsym. Never call a g_* or secret_*
  * function (or a macro that expands to one, such as G_VARIANT_TYPE or G_OBJECT) by name: the link would fail.
  */
-#if !__has_include(<libsecret/secret.h>) || !__has_include(<gio/gio.h>)
-#error "the headers of libsecret-1-dev and libglib2.0-dev are missing, or pkg-config cannot find them: run make deps"
-#endif
 #include <gio/gio.h>
 #include <libsecret/secret.h>
 
