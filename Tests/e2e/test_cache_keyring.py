@@ -163,6 +163,24 @@ def test_auto_falls_back_to_files_when_no_keyring_can_serve(sandbox, chain_env, 
         assert (out / "service-after").read_text().strip() == "no", "aws-elevate started a keyring daemon"
 
 
+def test_an_auto_file_hit_on_a_machine_with_a_session_bus_loads_no_keyring_library(sandbox, chain_env):
+    """Regression: the key used to be hashed by GLib whenever a session bus might be reachable, so a file hit there
+    mapped glib besides libcrypto. The key is hashed by OpenSSL, which the file hit loads anyway to decrypt."""
+    proxy, env = chain_env
+    out = in_keyring_session(sandbox, "noservice", """
+        step cold "$BIN" credential-process --profile app-chain
+        step warm env LD_DEBUG=files "$BIN" credential-process --profile app-chain --debug
+    """, env)
+    cold, warm = step(out, "cold"), step(out, "warm")
+    assert parse_credential_document(warm) == parse_credential_document(cold)
+    assert "cache: hit (file)" in warm.err, warm
+    opened = "\n".join(line for line in warm.err.splitlines() if "file=" in line)
+    assert "libcrypto" in opened, "LD_DEBUG shows the libraries that are loaded"
+    for library in ("libglib", "libgobject", "libgio", "libsecret"):
+        assert library not in opened, f"an auto file hit with a session bus loaded {library}"
+    assert proxy.count() == 2
+
+
 def test_auto_falls_back_to_files_within_the_timeout_when_the_service_hangs(sandbox, chain_env):
     proxy, env = chain_env
     out = in_keyring_session(sandbox, "hung", """
