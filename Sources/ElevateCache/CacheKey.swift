@@ -19,11 +19,16 @@ public struct CacheKey: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// A short form for logs: `v1:0123456789ab…`.
     public var description: String { "v\(Self.version):\(digest.prefix(12))…" }
 
-    /// The key of `profile` resolved to `steps`, each a plugin name and its identity parts, hashed with OpenSSL's
-    /// SHA-256.
+    /// The key of `profile` resolved to `steps`, each a plugin name and its identity parts.
     ///
-    /// - Throws: ``CryptoError`` when libcrypto cannot be loaded or cannot hash.
-    public init(profile: String, steps: [(plugin: String, parts: [String: String])]) throws(CryptoError) {
+    /// - Parameter sha256: the SHA-256 implementation (OpenSSL's by default; the keyring mode passes GLib's, which
+    ///   it loads anyway). Every implementation gives the same key.
+    /// - Throws: what `sha256` throws (``CryptoError`` when libcrypto cannot be loaded or cannot hash).
+    public init(
+        profile: String,
+        steps: [(plugin: String, parts: [String: String])],
+        sha256: ([UInt8]) throws -> [UInt8] = { bytes in try ElevateCrypto.sha256(bytes) }
+    ) throws {
         var bytes: [UInt8] = []
         func field(_ text: String) {
             let utf8 = Array(text.utf8)
@@ -43,7 +48,7 @@ public struct CacheKey: Sendable, Equatable, Hashable, CustomStringConvertible {
                 field(value)
             }
         }
-        digest = lowercaseHex(try ElevateCrypto.sha256(bytes))
+        digest = lowercaseHex(try sha256(bytes))
     }
 
     /// A key from its digest (64 lower-case hexadecimal characters), such as one read from a file name.
@@ -63,8 +68,12 @@ public enum CacheDerivation: Sendable, Equatable {
     case notCached(reason: String)
 
     /// The derivation for `plan`: every step must declare its identity, and a plan made of a local source alone
-    /// (static or environment keys) is not cached.
-    public static func derive(plan: BoundPlan, context: RunContext) -> CacheDerivation {
+    /// (static or environment keys) is not cached. `sha256` hashes the key (see ``CacheKey``).
+    public static func derive(
+        plan: BoundPlan,
+        context: RunContext,
+        sha256: ([UInt8]) throws -> [UInt8] = { bytes in try ElevateCrypto.sha256(bytes) }
+    ) -> CacheDerivation {
         let source = plan.source
         if plan.hops.isEmpty && source.readsLocally {
             return .notCached(reason: "the plan has no hop and source '\(source.name)' reads local keys")
@@ -82,7 +91,7 @@ public enum CacheDerivation: Sendable, Equatable {
             role = parts["role_arn"] ?? role
         }
         do {
-            return .cached(key: try CacheKey(profile: plan.profile, steps: steps), role: role)
+            return .cached(key: try CacheKey(profile: plan.profile, steps: steps, sha256: sha256), role: role)
         } catch {
             return .notCached(reason: "cannot derive the cache key: \(error)")
         }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ElevateCore
+import ElevateCrypto
 import ElevateKeyring
 
 /// Whether a Secret Service can serve the cache now.
@@ -26,6 +27,17 @@ public protocol KeyringStore: Sendable {
     func remove(key: String) throws
     /// The attributes of every item of aws-elevate's schema, the key included (attribute ``KeyringBackend/keyAttribute``).
     func list() throws -> [[String: String]]
+    /// The SHA-256 digest of `bytes` (for the cache key), from the keyring's own libraries when it has some, so
+    /// that a keyring hit loads no libcrypto. The default is OpenSSL's.
+    func sha256(_ bytes: [UInt8]) throws -> [UInt8]
+    /// Whether the keyring may answer at all (for the Secret Service: a session bus may be reachable), decided
+    /// without loading anything. The default is true.
+    var mayBeReachable: Bool { get }
+}
+
+extension KeyringStore {
+    public func sha256(_ bytes: [UInt8]) throws -> [UInt8] { try ElevateCrypto.sha256(bytes) }
+    public var mayBeReachable: Bool { true }
 }
 
 /// Sessions as items of the Secret Service keyring (gnome-keyring, KWallet): the keyring encrypts them at rest and
@@ -126,4 +138,8 @@ public struct SecretServiceKeyring: KeyringStore {
     public func remove(key: String) throws { try keyring.remove(key: key) }
 
     public func list() throws -> [[String: String]] { try keyring.list() }
+
+    public func sha256(_ bytes: [UInt8]) throws -> [UInt8] { try Keyring.sha256(bytes) }
+
+    public var mayBeReachable: Bool { Keyring.sessionBusMayBeReachable }
 }

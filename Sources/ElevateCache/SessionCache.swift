@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ElevateCore
+import ElevateCrypto
 import Logging
 
 /// The session cache as one decorator around running a whole plan (source and hops).
@@ -54,10 +55,18 @@ public struct SessionCache: Sendable {
             log.debug("cache: off (\(settings.modeSource)=none)")
             return try await fetch()
         }
+        // The key is hashed by the library that the backend likely to serve loads anyway: GLib when the keyring
+        // may be asked (the keyring mode, or auto with a session bus), OpenSSL otherwise (a file hit decrypts with
+        // it), and by OpenSSL too when GLib cannot be loaded. Both give the same SHA-256, so either finds what the
+        // other stored.
         let keyringStore: (any KeyringStore)? = settings.mode == .keyring || settings.mode == .auto ? keyring() : nil
+        let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
         let key: CacheKey
         let role: String
-        let derivation = CacheDerivation.derive(plan: plan, context: context)
+        let derivation = CacheDerivation.derive(plan: plan, context: context) { bytes in
+            if let digest = try? hashingStore?.sha256(bytes) { return digest }
+            return try ElevateCrypto.sha256(bytes)
+        }
         switch derivation {
         case .notCached(let reason):
             log.debug("cache: not used: \(reason)")

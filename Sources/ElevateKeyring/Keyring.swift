@@ -83,6 +83,30 @@ public struct Keyring: Sendable {
         }
     }
 
+    /// The SHA-256 digest of `bytes`, computed by GLib (`GChecksum`), which every keyring call loads anyway: a
+    /// caller bound for the keyring needs no second library for one digest. Loads glib alone; needs no bus.
+    ///
+    /// - Throws: ``KeyringError/unavailable(reason:)`` when glib cannot be loaded.
+    public static func sha256(_ bytes: [UInt8]) throws(KeyringError) -> [UInt8] {
+        if let reason = csecret_load_glib() {
+            throw .unavailable(reason: "glib cannot be loaded: \(String(cString: reason))")
+        }
+        var digest = [UInt8](repeating: 0, count: 32)
+        let succeeded: Bool
+        if bytes.isEmpty {
+            var placeholder: UInt8 = 0
+            succeeded = csecret_sha256(&placeholder, 0, &digest) == 1
+        } else {
+            succeeded = bytes.withUnsafeBufferPointer { csecret_sha256($0.baseAddress!, $0.count, &digest) } == 1
+        }
+        guard succeeded else { throw .failed(message: "g_checksum (SHA-256) failed") }
+        return digest
+    }
+
+    /// Whether a session bus may be reachable, decided from the environment and one `stat`, loading nothing: when
+    /// it is false, every call answers ``KeyringError/unavailable(reason:)`` at once.
+    public static var sessionBusMayBeReachable: Bool { SessionBus.unreachableReason() == nil }
+
     /// The secret stored under `key`, or nil when there is none, or when only a locked item has it (its
     /// secret is not read and nothing prompts).
     public func lookup(key: String) throws(KeyringError) -> [UInt8]? {

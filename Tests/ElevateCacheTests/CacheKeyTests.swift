@@ -20,6 +20,16 @@ struct CacheKeyTests {
         return key
     }
 
+    @Test("the keyring's SHA-256 (GLib) gives OpenSSL's digests, so both modes name an entry alike",
+          arguments: [0, 1, 55, 56, 64, 1000, 100_000])
+    func keyringDigestMatchesOpenSSL(length: Int) throws {
+        let bytes = try randomBytes(count: length)
+        #expect(try SecretServiceKeyring().sha256(bytes) == ElevateCrypto.sha256(bytes))
+        let steps: [(plugin: String, parts: [String: String])] = [("fake-source", ["access_key_id": "AKIA1"])]
+        #expect(try CacheKey(profile: "p", steps: steps, sha256: SecretServiceKeyring().sha256)
+                == CacheKey(profile: "p", steps: steps))
+    }
+
     @Test("the key changes when any identity part of a hop changes", arguments: [
         "role_arn", "role_session_name", "external_id", "duration_seconds", "mfa_serial", "source_identity",
         "session_tags", "transitive_session_tags", "region", "endpoint",

@@ -335,16 +335,25 @@ struct SessionCacheTests {
         #expect(failure.problem.contains("lock directory") && failure.remedy.contains("rm '\(runtime)/aws-elevate'"))
     }
 
-    @Test("a keyring whose libraries cannot be loaded (glib missing) leaves auto caching in files")
-    func keyringLibraryMissing() async throws {
+    @Test("the key is hashed by the keyring's library when the keyring may be asked, else by OpenSSL",
+          arguments: [("auto", true, 1), ("auto", false, 0), ("keyring", true, 1), ("keyring", false, 1), ("file", true, 0)])
+    func hashingFollowsTheBackend(mode: String, reachable: Bool, digests: Int) async throws {
         let directory = TemporaryDirectory()
-        let keyring = FakeKeyring(available: .unavailable(reason: "glib cannot be loaded"), lookupFails: true)
+        let keyring = FakeKeyring(available: .unavailable(reason: "no keyring"), mayBeReachable: reachable)
+        _ = try await request(cache(keyring), cacheEnvironment(directory, mode: mode), fetcher: Fetcher(now: now))
+        #expect(keyring.digests == digests)
+    }
+
+    @Test("a keyring that cannot hash (glib missing) leaves the key to OpenSSL: auto still caches in files")
+    func keyringDigestFailure() async throws {
+        let directory = TemporaryDirectory()
+        let keyring = FakeKeyring(available: .unavailable(reason: "glib cannot be loaded"), digestFails: true)
         let fetcher = Fetcher(now: now)
         let recorder = LogRecorder()
         _ = try await request(cache(keyring), cacheEnvironment(directory, mode: "auto"), fetcher: fetcher)
         _ = try await request(
             cache(keyring), cacheEnvironment(directory, mode: "auto"), fetcher: fetcher, recorder: recorder)
-        #expect(fetcher.fetches == 1)
+        #expect(fetcher.fetches == 1 && keyring.digests == 2)
         #expect(recorder.debugText.contains("cache: hit (file)"))
         #expect(onlyEntry(directory) != nil)
     }

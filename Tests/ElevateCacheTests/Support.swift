@@ -199,17 +199,33 @@ final class Fetcher: Sendable {
 /// A keyring stand-in that records every call.
 final class FakeKeyring: KeyringStore, Sendable {
     private let state = Mutex<(calls: [String], items: [String: ([String: String], [UInt8])])>(([], [:]))
+    private let digestCount = Mutex(0)
     let available: KeyringState
+    let mayBeReachable: Bool
+    /// Whether its SHA-256 fails, as the real one does when glib cannot be loaded.
+    let digestFails: Bool
     /// Whether lookups and stores fail (as they do when a Secret Service hangs after answering availability).
     let lookupFails: Bool
     let storeFails: Bool
 
     init(
-        available: KeyringState = .available, lookupFails: Bool = false, storeFails: Bool = false
+        available: KeyringState = .available, mayBeReachable: Bool = true, digestFails: Bool = false,
+        lookupFails: Bool = false, storeFails: Bool = false
     ) {
         self.available = available
+        self.mayBeReachable = mayBeReachable
+        self.digestFails = digestFails
         self.lookupFails = lookupFails
         self.storeFails = storeFails
+    }
+
+    /// How many cache keys it hashed.
+    var digests: Int { digestCount.withLock { $0 } }
+
+    func sha256(_ bytes: [UInt8]) throws -> [UInt8] {
+        digestCount.withLock { $0 += 1 }
+        if digestFails { throw KeyringError.unavailable(reason: "glib cannot be loaded") }
+        return try ElevateCrypto.sha256(bytes)
     }
 
     var calls: [String] { state.withLock { $0.calls } }

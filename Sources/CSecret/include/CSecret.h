@@ -73,6 +73,13 @@ const char *_Nullable csecret_load(void);
 /* 1 when any of the keyring libraries (gio or libsecret) is mapped into this process (/proc/self/maps), else 0. */
 int csecret_library_is_mapped(void);
 
+/* Loads glib alone (what csecret_sha256 needs). Returns NULL on success, else the loader's message. */
+const char *_Nullable csecret_load_glib(void);
+
+/* SHA-256 of data into digest (32 bytes) with GLib's GChecksum, loading glib alone if needed. Returns 1 on success,
+   0 if glib cannot be loaded. */
+int csecret_sha256(const unsigned char *_Nonnull data, size_t count, unsigned char *_Nonnull digest);
+
 /* Our schema's name, and its attribute names (NULL-terminated). Neither needs the library. */
 const char *_Nonnull csecret_schema_name(void);
 const char *_Nullable const *_Nonnull csecret_schema_attribute_names(void);
