@@ -167,6 +167,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Source: IAM Identity Center role credentials for the token `aws sso login` cached.
+        .target(
+            name: "SSOSource",
+            dependencies: ["ElevateCore", "ElevateCrypto", "ElevateHTTP", "ElevateSTS"],
+            path: "plugins/sso/Sources",
+            swiftSettings: swiftSettings
+        ),
+
         // Source: another program's credential_process document.
         .target(
             name: "ProcessSource",
@@ -206,9 +214,9 @@ let package = Package(
         .target(
             name: "ElevateCommands",
             dependencies: [
-                "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ECSSource", "ProcessSource",
-                "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ElevateCrypto",
-                "ShellFunctions", "CProcessEntry", "CBuildInfo",
+                "ElevateCore", "ElevateConfig", "EnvSource", "ProfileSource", "IMDSSource", "ECSSource", "SSOSource",
+                "ProcessSource", "WebIdentitySource", "AssumeRoleElevation", "ElevateSTS", "ElevateCache", "ElevateCrypto",
+                "ElevateKeyring", "ShellFunctions", "CProcessEntry", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -236,7 +244,7 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "ElevateCore", "ElevateConfig", "ElevateCache", "ElevateSTS", "ElevateHTTP", "ProcessSource", "IMDSSource",
-                "ElevateCommands", .product(name: "Logging", package: "swift-log"),
+                "SSOSource", "ElevateCommands", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Fuzz/FuzzTargets",
             swiftSettings: swiftSettings
@@ -336,6 +344,16 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             path: "plugins/ecs/Tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SSOSourceTests",
+            dependencies: [
+                "SSOSource", "ElevateCore", "ElevateCrypto", "ElevateHTTP", "ElevateSTS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            path: "plugins/sso/Tests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

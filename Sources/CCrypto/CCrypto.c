@@ -19,6 +19,7 @@
 static __typeof__(OPENSSL_init_crypto) *p_init_crypto;
 static __typeof__(EVP_Digest) *p_digest;
 static __typeof__(EVP_sha256) *p_sha256;
+static __typeof__(EVP_sha1) *p_sha1;
 static __typeof__(EVP_MAC_fetch) *p_mac_fetch;
 static __typeof__(EVP_MAC_free) *p_mac_free;
 static __typeof__(EVP_MAC_CTX_new) *p_mac_ctx_new;
@@ -77,6 +78,7 @@ static void load(void) {
     RESOLVE(p_init_crypto, "OPENSSL_init_crypto");
     RESOLVE(p_digest, "EVP_Digest");
     RESOLVE(p_sha256, "EVP_sha256");
+    RESOLVE(p_sha1, "EVP_sha1");
     RESOLVE(p_mac_fetch, "EVP_MAC_fetch");
     RESOLVE(p_mac_free, "EVP_MAC_free");
     RESOLVE(p_mac_ctx_new, "EVP_MAC_CTX_new");
@@ -168,6 +170,10 @@ int ccrypto_digest_sha256(const void *data, size_t count, unsigned char *digest,
         return 1;
     }
     return p_digest(data, count, digest, length, p_sha256(), NULL);
+}
+
+int ccrypto_digest_sha1(const void *data, size_t count, unsigned char *digest, unsigned int *length) {
+    return ready() ? p_digest(data, count, digest, length, p_sha1(), NULL) : 0;
 }
 
 EVP_MAC *ccrypto_mac_fetch(const char *algorithm) {

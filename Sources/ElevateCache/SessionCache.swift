@@ -55,18 +55,9 @@ public struct SessionCache: Sendable {
             log.debug("cache: off (\(settings.modeSource)=none)")
             return try await fetch()
         }
-        // The key is hashed by the library that the backend likely to serve loads anyway: GLib when the keyring
-        // may be asked (the keyring mode, or auto with a session bus), OpenSSL otherwise (a file hit decrypts with
-        // it), and by OpenSSL too when GLib cannot be loaded. Both give the same SHA-256, so either finds what the
-        // other stored.
-        let keyringStore: (any KeyringStore)? = settings.mode == .keyring || settings.mode == .auto ? keyring() : nil
-        let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
+        let (keyringStore, derivation) = derive(plan: plan, context: context, settings: settings)
         let key: CacheKey
         let role: String
-        let derivation = CacheDerivation.derive(plan: plan, context: context) { bytes in
-            if let digest = try? hashingStore?.sha256(bytes) { return digest }
-            return try ElevateCrypto.sha256(bytes)
-        }
         switch derivation {
         case .notCached(let reason):
             log.debug("cache: not used: \(reason)")
@@ -90,6 +81,23 @@ public struct SessionCache: Sendable {
             fetch: fetchThis)
     }
 
+    /// The keyring client when the mode may use it, and the plan's cache key.
+    ///
+    /// The key is hashed by the library that the backend likely to serve loads anyway: GLib when the keyring may be
+    /// asked (the keyring mode, or auto with a session bus), OpenSSL otherwise (a file hit decrypts with it), and by
+    /// OpenSSL too when GLib cannot be loaded. Both give the same SHA-256, so either finds what the other stored.
+    func derive(plan: BoundPlan, context: RunContext, settings: CacheSettings)
+        -> (keyring: (any KeyringStore)?, derivation: CacheDerivation)
+    {
+        let keyringStore: (any KeyringStore)? = settings.mode == .keyring || settings.mode == .auto ? keyring() : nil
+        let hashingStore = settings.mode == .keyring || keyringStore?.mayBeReachable == true ? keyringStore : nil
+        let derivation = CacheDerivation.derive(plan: plan, context: context) { bytes in
+            if let digest = try? hashingStore?.sha256(bytes) { return digest }
+            return try ElevateCrypto.sha256(bytes)
+        }
+        return (keyringStore, derivation)
+    }
+
     /// The cache entries being fetched by the runs that started this one (through a credential_process), by digest.
     public static let fetchingVariable = "AWS_ELEVATE_FETCHING"
 
@@ -111,37 +119,30 @@ public struct SessionCache: Sendable {
         let run = CachedRun(
             key: key, profile: plan.profile, role: role, freshness: freshness, context: context, file: file,
             runtimeDirectory: runtime, lockTimeout: lockTimeout)
-        switch settings.mode {
-        case .none:
-            return try await fetch()
-        case .file:
-            log.debug("cache: backend file (\(settings.modeSource)=file)")
-            return try await run.serve(from: file, firstLookup: nil, fetch: fetch)
-        case .keyring:
-            return try await run.throughKeyring(
-                keyringStore ?? keyring(), hit: "\(settings.modeSource)=keyring", chosen: "\(settings.modeSource)=keyring",
-                fetch: fetch
-            ) { reason in
-                try await run.serveUncached(
-                    backend: "keyring", reason: "the keyring cannot serve: \(reason)", fetch: fetch)
-            }
-        case .auto:
-            // Files first: a fresh file entry is served without loading libsecret at all.
-            let fileLookup = try file.load(key)
-            if let served = run.freshHit(fileLookup, backend: file, why: "auto: a fresh file entry is served first") {
-                return served
-            }
-            // A keyring lookup never prompts, and without a session bus it answers at once, loading nothing:
-            // it comes before the availability check, which would cost a second round trip on every hit.
-            return try await run.throughKeyring(
-                keyringStore ?? keyring(), hit: "auto: found in the keyring",
-                chosen: "auto: a Secret Service can serve", fileFallback: fileLookup, fetch: fetch
-            ) { reason in
-                log.debug("cache: backend file (auto: the keyring cannot serve: \(reason))")
-                return try await run.serve(from: file, firstLookup: fileLookup, fetch: fetch)
-            }
+        if settings.mode == .none { return try await fetch() }
+        switch try run.route(mode: settings.mode, modeSource: settings.modeSource, keyring: keyringStore ?? keyring()) {
+        case .hit(let entry, let backend, let why):
+            log.debug("cache: backend \(backend.name) (\(why))")
+            return run.hit(entry, backend: backend)
+        case .serve(let backend, let lookup, let fileFallback, let why):
+            log.debug("cache: backend \(backend.name) (\(why))")
+            return try await run.serve(from: backend, firstLookup: lookup, fileFallback: fileFallback, fetch: fetch)
+        case .uncached(let backend, let reason):
+            return try await run.serveUncached(backend: backend, reason: reason, fetch: fetch)
         }
     }
+}
+
+/// Where one request is served from. Runs and `explain` (``SessionCache/preview(for:context:)``) both take it from
+/// ``CachedRun/route(mode:modeSource:keyring:)``, so that explain names the backend a run uses.
+enum CacheRoute {
+    /// A fresh entry of `backend`, served as it is.
+    case hit(CacheEntry, backend: any CacheBackend, why: String)
+    /// Served through `backend`, whose first lookup found `lookup`; `fileFallback` (auto, through the keyring) is the
+    /// file backend's lookup for when the keyring fails after it said it can serve.
+    case serve(backend: any CacheBackend, lookup: CacheLookup, fileFallback: CacheLookup?, why: String)
+    /// No backend can serve: the session is fetched and served uncached, for `reason`.
+    case uncached(backend: String, reason: String)
 }
 
 /// One cached request: look up, lock, look up again, fetch, store.
@@ -290,13 +291,56 @@ struct CachedRun {
         return nil
     }
 
-    /// The credentials of `lookup` when it found a fresh entry and no MFA code asks for a new session.
-    func freshHit(_ lookup: CacheLookup, backend: any CacheBackend, why: String) -> Credentials? {
-        standby.offer(lookup)
-        guard case .found(let entry) = lookup, context.tokenCode == nil, freshness.isFresh(entry, now: context.now())
-        else { return nil }
-        log.debug("cache: backend \(backend.name) (\(why))")
-        return hit(entry, backend: backend)
+    /// The backend that serves this request under `mode` (not ``CacheMode/none``), found by lookups only: no fetch,
+    /// no store, no lock, nothing created, and the keyring only looked up and asked whether it can serve.
+    ///
+    /// - auto: a fresh file entry first (without loading libsecret); then the keyring: a lookup never prompts, and
+    ///   without a session bus it answers at once, loading nothing, so it comes before the availability check,
+    ///   which would cost a second round trip on every hit; the keyring when it can serve, else the files.
+    /// - keyring: a fresh keyring entry, else the keyring when it can serve, else uncached.
+    /// - file: the files.
+    func route(mode: CacheMode, modeSource: String, keyring: @autoclosure () -> any KeyringStore)
+        throws(CacheError) -> CacheRoute
+    {
+        // An entry served as it is: fresh, and no MFA code asks for a new session.
+        func fresh(_ lookup: CacheLookup) -> CacheEntry? {
+            standby.offer(lookup)
+            guard case .found(let entry) = lookup, context.tokenCode == nil, freshness.isFresh(entry, now: context.now())
+            else { return nil }
+            return entry
+        }
+        switch mode {
+        case .none:
+            return .uncached(backend: "none", reason: "the cache is off (\(modeSource)=none)")
+        case .file:
+            return .serve(backend: file, lookup: try file.load(key), fileFallback: nil, why: "\(modeSource)=file")
+        case .keyring:
+            let store = KeyringBackend(keyring: keyring())
+            let lookup = try store.load(key)
+            if let entry = fresh(lookup) { return .hit(entry, backend: store, why: "\(modeSource)=keyring") }
+            switch store.keyring.availability() {
+            case .available:
+                return .serve(backend: store, lookup: lookup, fileFallback: nil, why: "\(modeSource)=keyring")
+            case .unavailable(let reason):
+                return .uncached(backend: "keyring", reason: "the keyring cannot serve: \(reason)")
+            }
+        case .auto:
+            let fileLookup = try file.load(key)
+            if let entry = fresh(fileLookup) {
+                return .hit(entry, backend: file, why: "auto: a fresh file entry is served first")
+            }
+            let store = KeyringBackend(keyring: keyring())
+            let lookup = try store.load(key)
+            if let entry = fresh(lookup) { return .hit(entry, backend: store, why: "auto: found in the keyring") }
+            switch store.keyring.availability() {
+            case .available:
+                return .serve(
+                    backend: store, lookup: lookup, fileFallback: fileLookup, why: "auto: a Secret Service can serve")
+            case .unavailable(let reason):
+                return .serve(
+                    backend: file, lookup: fileLookup, fileFallback: nil, why: "auto: the keyring cannot serve: \(reason)")
+            }
+        }
     }
 
     func hit(_ entry: CacheEntry, backend: any CacheBackend) -> Credentials {
@@ -305,31 +349,6 @@ struct CachedRun {
         log.debug(
             "cache: hit (\(backend.name)): \(entry.credentials), \(formatRemaining(left)) left, refresh margin \(formatRemaining(margin))")
         return entry.credentials
-    }
-
-    /// Serves from `keyring`: a fresh entry there, else a fetch stored there when it can serve; otherwise what
-    /// `unavailable` does with the reason. `hit` and `chosen` say why, for the debug lines; `fileFallback` is as in
-    /// ``serve(from:firstLookup:fileFallback:fetch:)``.
-    func throughKeyring(
-        _ keyring: any KeyringStore,
-        hit: String,
-        chosen: String,
-        fileFallback: CacheLookup? = nil,
-        fetch: () async throws -> Credentials,
-        unavailable: (String) async throws -> Credentials
-    ) async throws -> Credentials {
-        let store = KeyringBackend(keyring: keyring)
-        let lookup = try store.load(key)
-        if let served = freshHit(lookup, backend: store, why: hit) {
-            return served
-        }
-        switch keyring.availability() {
-        case .available:
-            log.debug("cache: backend keyring (\(chosen))")
-            return try await serve(from: store, firstLookup: lookup, fileFallback: fileFallback, fetch: fetch)
-        case .unavailable(let reason):
-            return try await unavailable(reason)
-        }
     }
 
     func serveUncached(backend: String, reason: String, fetch: () async throws -> Credentials) async throws

@@ -16,7 +16,8 @@ public struct AWSElevate: AsyncParsableCommand {
         version: BuildInfo.versionLine(version: version, commit: BuildInfo.commit),
         subcommands: [
             CredentialProcessCommand.self, EnvCommand.self, WhoamiCommand.self, PluginsCommand.self, CacheCommand.self,
-            ExecCommand.self, ProfilesCommand.self, SetupCommand.self, ShellInitCommand.self, CompletionCommand.self,
+            ExecCommand.self, ProfilesCommand.self, SetupCommand.self, ExplainCommand.self, DoctorCommand.self,
+            ShellInitCommand.self, CompletionCommand.self,
         ]
     )
 

@@ -5,6 +5,7 @@ import EnvSource
 import IMDSSource
 import ProcessSource
 import ProfileSource
+import SSOSource
 import WebIdentitySource
 
 /// The one place where the built-in plugins are put into a registry.
@@ -17,6 +18,7 @@ package enum BuiltinPlugins {
             try registry.register(ProfileSource())
             try registry.register(IMDSSource())
             try registry.register(ECSSource())
+            try registry.register(SSOSource())
             try registry.register(ProcessSource())
             try registry.register(WebIdentitySource())
             try registry.register(AssumeRoleElevation())

@@ -38,16 +38,9 @@ struct CredentialProcessCommand: AsyncParsableCommand {
 
     /// The whole command once its arguments are known; shared with ``FastPath`` (which never has a token code).
     static func execute(profile: String, debug: Bool, tokenCode: String? = nil) async throws {
-        let environment = processEnvironment()
-        let pipeline = Pipeline(
-            registry: BuiltinPlugins.registry(),
-            environment: environment,
-            logger: GlobalOptions.logger(debug: debug, environment: environment),
-            tokenCode: tokenCode
-        )
-        let document = try await FailureReport.run(profile: profile) {
-            let plan = try pipeline.plan(for: profile)
-            return CredentialDocument.render(try await pipeline.credentials(for: plan))
+        let pipeline = Pipeline.forCommand(debug: debug, tokenCode: tokenCode)
+        let document = try await pipeline.run(profile: profile) { plan in
+            CredentialDocument.render(try await pipeline.credentials(for: plan))
         }
         Output.write(document)
     }

@@ -46,17 +46,9 @@ struct EnvCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = processEnvironment()
-        let name = profile ?? defaultProfileName(environment: environment)
-        let pipeline = Pipeline(
-            registry: BuiltinPlugins.registry(),
-            environment: environment,
-            logger: global.logger(environment: environment),
-            tokenCode: tokenCode,
-            mayPrompt: !noPrompt
-        )
-        let text = try await FailureReport.run(profile: name) {
-            let plan = try pipeline.plan(for: name)
+        let pipeline = Pipeline.forCommand(debug: global.debug, tokenCode: tokenCode, mayPrompt: !noPrompt)
+        let name = profile ?? defaultProfileName(environment: pipeline.environment)
+        let text = try await pipeline.run(profile: name) { plan in
             let credentials = try await pipeline.credentials(for: plan)
             if assignments { return try ShellExport.renderAssignments(credentials, profile: name, region: plan.region) }
             return try ShellExport.render(credentials, profile: name, region: plan.region)

@@ -51,11 +51,8 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = processEnvironment()
-        let name = profile ?? defaultProfileName(environment: environment)
-        let logger = global.logger(environment: environment)
-        let pipeline = Pipeline(
-            registry: BuiltinPlugins.registry(), environment: environment, logger: logger, tokenCode: tokenCode)
+        let pipeline = Pipeline.forCommand(debug: global.debug, tokenCode: tokenCode)
+        let name = profile ?? defaultProfileName(environment: pipeline.environment)
         let arguments = Self.commandBytes(parsed: command)
         let inherited = ChildEnvironment.current()
         let file: [UInt8]
@@ -64,9 +61,8 @@ struct ExecCommand: AsyncParsableCommand {
         case .failure(let refusal): Self.refuse(refusal)
         }
         // Credentials first: a broken profile fails before the command starts.
-        let (plan, credentials) = try await FailureReport.run(profile: name) {
-            let plan = try pipeline.plan(for: name)
-            return (plan, try await pipeline.credentials(for: plan))
+        let (plan, credentials) = try await pipeline.run(profile: name) { plan in
+            (plan, try await pipeline.credentials(for: plan))
         }
         if server {
             try await serve(

@@ -81,6 +81,7 @@ extension AWSElevate: RunsOnCallerThread {}
 extension CredentialProcessCommand: RunsOnCallerThread {}
 extension EnvCommand: RunsOnCallerThread {}
 extension ExecCommand: RunsOnCallerThread {}
+extension ExplainCommand: RunsOnCallerThread {}
 extension SetupCommand: RunsOnCallerThread {}
 extension WhoamiCommand: RunsOnCallerThread {}
 

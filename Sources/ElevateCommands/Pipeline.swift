@@ -23,11 +23,44 @@ struct Pipeline {
         RunContext(environment: environment, logger: logger, tokenCode: tokenCode, mayPrompt: mayPrompt)
     }
 
-    /// The plan for `profile`, from the AWS config files, with every step's settings read and checked.
-    func plan(for profile: String) throws -> BoundPlan {
+    /// The pipeline of one command run: the process environment, the built-in plugins, and the logger that
+    /// `--debug` (or `AWS_ELEVATE_DEBUG`) asks for. Every command that resolves a profile starts here.
+    static func forCommand(debug: Bool, tokenCode: String? = nil, mayPrompt: Bool = true) -> Pipeline {
+        let environment = processEnvironment()
+        return Pipeline(
+            registry: BuiltinPlugins.registry(), environment: environment,
+            logger: GlobalOptions.logger(debug: debug, environment: environment), tokenCode: tokenCode,
+            mayPrompt: mayPrompt)
+    }
+
+    /// Runs `body` with the bound plan of `profile`. A failure of either becomes the one stderr line and the exit
+    /// code of ``FailureReport``, so that every command reports a profile's problem the same way.
+    func run<T>(profile: String, _ body: (BoundPlan) async throws -> T) async throws -> T {
+        try await run(profile: profile) { _, plan in try await body(plan) }
+    }
+
+    /// ``run(profile:_:)`` for commands that also need the config files the plan was resolved from.
+    func run<T>(profile: String, _ body: (AWSConfig, BoundPlan) async throws -> T) async throws -> T {
+        try await FailureReport.run(profile: profile) {
+            let config = try config()
+            return try await body(config, try plan(for: profile, in: config))
+        }
+    }
+
+    /// The AWS config files, read and merged.
+    func config() throws -> AWSConfig {
         let files = ConfigFiles.locate(environment: environment)
         logger.debug("config files: \(files.configPath), \(files.credentialsPath)")
-        let config = try AWSConfig.load(files)
+        return try AWSConfig.load(files)
+    }
+
+    /// The plan for `profile`, from the AWS config files, with every step's settings read and checked.
+    func plan(for profile: String) throws -> BoundPlan {
+        try plan(for: profile, in: try config())
+    }
+
+    /// The plan for `profile` in `config`, with every step's settings read and checked.
+    func plan(for profile: String, in config: AWSConfig) throws -> BoundPlan {
         let resolver = ProfileResolver(
             config: config, registry: registry, environment: environment, isSelf: SelfExecutable.isSelf)
         let plan = try resolver.plan(for: profile)
@@ -35,10 +68,14 @@ struct Pipeline {
         return try plan.bind(context: context)
     }
 
+    /// The session cache every command uses.
+    static func sessionCache() -> SessionCache {
+        SessionCache(keyring: { SecretServiceKeyring() })
+    }
+
     /// The credentials at the end of the plan: from the session cache, else by running the whole plan.
     func credentials(for plan: BoundPlan) async throws -> Credentials {
-        let cache = SessionCache(keyring: { SecretServiceKeyring() })
-        return try await cache.credentials(for: plan, context: context) { context in
+        return try await Self.sessionCache().credentials(for: plan, context: context) { context in
             try await ChainRunner().run(plan, context: context)
         }
     }

@@ -50,15 +50,10 @@ struct SetupCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = processEnvironment()
-        let logger = global.logger(environment: environment)
+        let pipeline = Pipeline.forCommand(debug: global.debug, mayPrompt: false)
+        let (environment, logger) = (pipeline.environment, pipeline.logger)
         let files = ConfigFiles.locate(environment: environment)
-        let registry = BuiltinPlugins.registry()
-        let context = RunContext(environment: environment, logger: logger, mayPrompt: false)
-        logger.debug("config files: \(files.configPath), \(files.credentialsPath)")
-        try await FailureReport.run(profile: chain) {
-            _ = try Self.resolve(chain, in: try AWSConfig.load(files), registry: registry, context: context)
-        }
+        try await pipeline.run(profile: chain) { _ in }
         let (edit, written, command) = try await FailureReport.run(profile: profile) {
             guard let program = Self.installedProgram(environment: environment, executable: Self.executablePath())
             else {
@@ -70,7 +65,7 @@ struct SetupCommand: AsyncParsableCommand {
             let edit = try ProfileEdit.prepare(
                 files: files, name: profile, credentialProcess: command, replace: force)
             do {
-                _ = try Self.resolve(chain, in: edit.config, registry: registry, context: context)
+                _ = try pipeline.plan(for: chain, in: edit.config)
             } catch let failure as any ElevateFailure {
                 throw ConfigError.breaksChain(name: profile, chain: chain, problem: failure.problem)
             }
@@ -79,15 +74,6 @@ struct SetupCommand: AsyncParsableCommand {
             return (edit, written, command)
         }
         Output.write(Self.report(edit: edit, written: written, command: command))
-    }
-
-    /// The plan of `chain` in `config`, bound: every plugin it names registered and every step's settings valid.
-    static func resolve(
-        _ chain: String, in config: AWSConfig, registry: PluginRegistry, context: RunContext
-    ) throws -> BoundPlan {
-        let resolver = ProfileResolver(
-            config: config, registry: registry, environment: context.environment, isSelf: SelfExecutable.isSelf)
-        return try resolver.plan(for: chain).bind(context: context)
     }
 
     /// What was done, in one or two lines.

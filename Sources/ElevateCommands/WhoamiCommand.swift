@@ -30,13 +30,10 @@ struct WhoamiCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = processEnvironment()
+        let pipeline = Pipeline.forCommand(debug: global.debug, tokenCode: tokenCode)
+        let (environment, logger) = (pipeline.environment, pipeline.logger)
         let name = profile ?? defaultProfileName(environment: environment)
-        let logger = global.logger(environment: environment)
-        let pipeline = Pipeline(
-            registry: BuiltinPlugins.registry(), environment: environment, logger: logger, tokenCode: tokenCode)
-        let arn = try await FailureReport.run(profile: name) {
-            let plan = try pipeline.plan(for: name)
+        let arn = try await pipeline.run(profile: name) { plan in
             let credentials = try await pipeline.credentials(for: plan)
             // The requested profile's own settings (endpoint, region, CA bundle) decide how STS is reached.
             let requested = plan.plan.lastProfile

@@ -5,7 +5,8 @@ import ElevateCore
 /// In the config file `[default]` and `[profile NAME]` define profiles (`NAME` is read with shell quoting, so
 /// `[profile "a b"]` is the profile `a b`; a header that does not split into exactly two words defines nothing);
 /// `[sso-session NAME]`, `[services NAME]` and other sections are not profiles; a profile's `services` key names the
-/// `[services NAME]` section whose settings it gets (``ElevateCore/Profile/serviceSettings``). When two headers name the same
+/// `[services NAME]` section whose settings it gets (``ElevateCore/Profile/serviceSettings``), its `sso_session` key
+/// the `[sso-session NAME]` section (``ElevateCore/Profile/ssoSession``). When two headers name the same
 /// profile (`[default]` and `[profile default]`), the later section replaces the earlier one entirely. In the
 /// credentials file every section `[NAME]` is a profile. Keys from the credentials file win over the config file's,
 /// key by key.
@@ -70,6 +71,7 @@ public struct AWSConfig: Sendable {
     package static func build(config: [UInt8]?, credentials: [UInt8]?, files: ConfigFiles) throws(ConfigError) -> AWSConfig {
         var configProfiles: [String: FileProfile] = [:]
         var servicesSections: [String: [String: [String: String]]] = [:]
+        var ssoSessions: [String: [String: String]] = [:]
         if let config {
             let document = try INIParser.parse(config, path: files.configPath)
             for section in document.sections {
@@ -78,6 +80,8 @@ public struct AWSConfig: Sendable {
                         name: name, section: section, path: files.configPath)
                 } else if let name = servicesSectionName(section.name) {
                     servicesSections[PythonText.exactKey(name)] = serviceSettings(section)
+                } else if let name = ssoSessionSectionName(section.name) {
+                    ssoSessions[PythonText.exactKey(name)] = plainSettings(section)
                 }
             }
         }
@@ -109,6 +113,13 @@ public struct AWSConfig: Sendable {
                 merged[name]?.serviceSettings = settings
             }
         }
+        if !ssoSessions.isEmpty {
+            for (name, profile) in merged {
+                guard let session = profile["sso_session"], let settings = ssoSessions[PythonText.exactKey(session)]
+                else { continue }
+                merged[name]?.ssoSession = settings
+            }
+        }
         return AWSConfig(
             exactProfiles: merged,
             files: files,
@@ -119,8 +130,9 @@ public struct AWSConfig: Sendable {
         )
     }
 
-    /// Where `key` of profile `name` is set, the credentials file first (its keys win).
-    func location(of key: String, in name: String) -> FileLocation? {
+    /// Where `key` of profile `name` is set, the credentials file first (its keys win); `nil` when neither file
+    /// sets it in that profile (botocore gives a profile no value of another one, `[default]` included).
+    public func location(of key: String, in name: String) -> FileLocation? {
         let exact = PythonText.exactKey(name)
         return credentialsProfiles[exact]?.locations[key] ?? configProfiles[exact]?.locations[key]
     }
@@ -137,6 +149,24 @@ func servicesSectionName(_ section: String) -> String? {
 private func prefixedSectionName(_ section: String, prefix: String) -> String? {
     guard PythonText.hasPrefix(section, prefix), let words = shellWords(section), words.count == 2 else { return nil }
     return words[1]
+}
+
+/// The SSO session a config-file section defines (`[sso-session NAME]`), or `nil`. botocore tests the `profile`
+/// prefix first, so `[profile sso-session]` is a profile.
+func ssoSessionSectionName(_ section: String) -> String? {
+    prefixedSectionName(section, prefix: "sso-session")
+}
+
+/// A section's plain settings; sub-sections are left out (no SSO setting is one).
+func plainSettings(_ section: INIDocument.Section) -> [String: String] {
+    var settings: [String: String] = [:]
+    for entry in section.entries {
+        switch entry.value {
+        case .plain(let text): settings[entry.key] = text
+        case .nested: settings[entry.key] = nil
+        }
+    }
+    return settings
 }
 
 /// A services section's sub-sections (`sts =` then indented `endpoint_url = …`), by service id. A plain value is

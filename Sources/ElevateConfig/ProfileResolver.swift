@@ -19,10 +19,10 @@ public enum CredentialSource: String, CaseIterable, Sendable {
 /// - A `source_profile` is followed recursively, except that a source profile holding static keys uses those keys
 ///   and ignores its own `role_arn`. A profile may name itself as `source_profile` only when it holds static keys;
 ///   any other return to a visited profile is a loop.
-/// - Without `role_arn`, a profile yields credentials in botocore's order (``SourceRank``): web identity, then
-///   static keys from the credentials file, then `credential_process`, then static keys from the config file. A
-///   `credential_process` that runs aws-elevate itself is reported as recursion; SSO and login settings without a
-///   plugin are reported as unsupported.
+/// - Without `role_arn`, a profile yields credentials in botocore's order (``SourceRank``): web identity, then SSO
+///   (`sso_account_id` or `sso_role_name`), then static keys from the credentials file, then `credential_process`,
+///   then static keys from the config file. A `credential_process` that runs aws-elevate itself is reported as
+///   recursion; login settings are reported as unsupported.
 /// - aws-elevate's extension: `credential_source` without `role_arn` makes the machine's own identity the source.
 /// - A requested profile holding none of that starts, as botocore's default chain does, from a source whose
 ///   environment variables are set (the container credential endpoint).
@@ -120,12 +120,9 @@ public struct ProfileResolver: Sendable {
             }
             return SourceStep(plugin: plugin, profile: profile)
         }
+        // botocore's SSO provider: sso_account_id or sso_role_name; the plugin checks the rest when it binds.
         if let (plugin, _) = selecting(.sso, profile) {
             return SourceStep(plugin: plugin, profile: profile)
-        }
-        for key in ["sso_role_name", "sso_account_id"] where has(profile, key) {
-            throw .unsupported(
-                chain: chain, key: key, mechanism: "IAM Identity Center (SSO)", at: field.location(key))
         }
         if let fromCredentials = config.credentialsProfiles[PythonText.exactKey(name)],
             let (plugin, _) = selecting(.credentialsFile, fromCredentials.profile)

@@ -10,15 +10,20 @@ public struct Profile: Sendable, Equatable {
     /// settings (`sts` → `endpoint_url`), by lower-cased service id. `nil` when the profile has no `services` key
     /// or no such section exists (botocore then fails only when it looks for a service's endpoint).
     public var serviceSettings: [String: [String: String]]?
+    /// The config file's `[sso-session NAME]` section that this profile's `sso_session` key names: its plain
+    /// settings by lower-cased key (`sso_start_url`, `sso_region`, …). `nil` when the profile has no `sso_session`
+    /// key or no such section exists.
+    public var ssoSession: [String: String]?
 
     public init(
         name: String, values: [String: String] = [:], sections: [String: [String: String]] = [:],
-        serviceSettings: [String: [String: String]]? = nil
+        serviceSettings: [String: [String: String]]? = nil, ssoSession: [String: String]? = nil
     ) {
         self.name = name
         self.values = values
         self.sections = sections
         self.serviceSettings = serviceSettings
+        self.ssoSession = ssoSession
     }
 
     /// The plain value of `key` (lower-case), or `nil` when it is absent.

@@ -68,17 +68,27 @@ public struct Keyring: Sendable {
     /// collection. Fast (no library loaded) when there is no session bus; never prompts, never creates a
     /// collection, never starts a daemon.
     public func availability() -> KeyringAvailability {
+        switch state() {
+        case .unlocked: .available
+        case .locked: .unavailable(reason: "the default collection is locked")
+        case .unreachable(let reason): .unavailable(reason: reason)
+        }
+    }
+
+    /// ``availability()`` with a locked default collection told apart from a keyring that cannot be reached, for
+    /// `aws-elevate doctor`. The same single call: never prompts, never creates a collection, never starts a daemon.
+    public func state() -> KeyringCollectionState {
         do throws(KeyringError) {
             try run { cancellable, error in csecret_default_collection_state(cancellable, &error) }
-            return .available
+            return .unlocked
         } catch {
             switch error {
             case .locked:
-                return .unavailable(reason: "the default collection is locked")
+                return .locked
             case .timedOut:
-                return .unavailable(reason: "the Secret Service did not answer within \(timeoutText)")
+                return .unreachable(reason: "the Secret Service did not answer within \(timeoutText)")
             case let .unavailable(reason), let .failed(reason):
-                return .unavailable(reason: reason)
+                return .unreachable(reason: reason)
             }
         }
     }

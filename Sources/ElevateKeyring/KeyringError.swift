@@ -46,3 +46,13 @@ public enum KeyringAvailability: Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// What ``Keyring/state()`` found.
+public enum KeyringCollectionState: Equatable, Sendable {
+    /// A Secret Service answers, and its default collection exists and is unlocked.
+    case unlocked
+    /// A Secret Service answers, and its default collection is locked.
+    case locked
+    /// No Secret Service can be reached, or it has no default collection; `reason` says why.
+    case unreachable(reason: String)
+}

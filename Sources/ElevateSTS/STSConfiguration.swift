@@ -101,39 +101,17 @@ public struct STSConfiguration: Sendable, Equatable {
                 name: region.name, value: region.text, expected: "a region name such as eu-west-1")
         }
 
-        var caBundle: Setting?
-        if let bundle = lookup.env("AWS_CA_BUNDLE") ?? lookup.key("ca_bundle") {
-            guard !bundle.text.utf8.contains(0), access(bundle.text, R_OK) == 0 else {
-                throw .invalidSetting(name: bundle.name, value: bundle.text, expected: "a readable PEM file")
-            }
-            caBundle = bundle
-        }
-
-        var ignoreConfigured = false
-        if let ignore = lookup.env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            ?? lookup.key("ignore_configured_endpoint_urls")
-        {
-            // botocore's ensure_boolean: "true" in any case is true, anything else false.
-            ignoreConfigured = ignore.text.lowercased() == "true"
-        }
-        var configured: Setting?
-        if !ignoreConfigured {
-            configured = lookup.env("AWS_ENDPOINT_URL_STS") ?? lookup.env("AWS_ENDPOINT_URL")
-            if configured == nil {
-                let service = try lookup.serviceEndpoint()
-                configured = service ?? lookup.key("endpoint_url")
-            }
-        }
-        if let configured {
-            guard let endpoint = STSEndpoint(url: configured.text, source: configured.name) else {
+        let caBundle = try configuredCABundle(environment: environment, profile: profile)
+        if let configured = try ConfiguredEndpoint.find(serviceID: "sts", environment: environment, profile: profile) {
+            guard let endpoint = STSEndpoint(url: configured.url, source: configured.source) else {
                 throw .invalidSetting(
-                    name: configured.name, value: configured.text,
+                    name: configured.source, value: configured.url,
                     expected: "an http:// or https:// URL without user, query or fragment, such as "
                         + "https://sts.eu-west-1.amazonaws.com")
             }
             return STSConfiguration(
-                endpoint: endpoint, region: region.text, regionSource: region.name, caBundlePath: caBundle?.text,
-                caBundleSource: caBundle?.name)
+                endpoint: endpoint, region: region.text, regionSource: region.name, caBundlePath: caBundle?.path,
+                caBundleSource: caBundle?.source)
         }
 
         var legacy = false
@@ -154,11 +132,26 @@ public struct STSConfiguration: Sendable, Equatable {
         }
         return STSConfiguration(
             endpoint: endpoint, region: global ? "us-east-1" : region.text, regionSource: region.name,
-            caBundlePath: caBundle?.text, caBundleSource: caBundle?.name)
+            caBundlePath: caBundle?.path, caBundleSource: caBundle?.source)
+    }
+
+    /// The CA bundle `environment` and `profile` configure for every AWS client: `AWS_CA_BUNDLE`, then the profile's
+    /// `ca_bundle`; `nil` when neither is set. `source` names the setting, for messages.
+    ///
+    /// Throws ``STSError/invalidSetting(name:value:expected:)`` when the file cannot be read.
+    public static func configuredCABundle(environment: [String: String], profile: Profile?) throws(STSError)
+        -> (path: String, source: String)?
+    {
+        let lookup = Lookup(environment: environment, profile: profile)
+        guard let bundle = lookup.env("AWS_CA_BUNDLE") ?? lookup.key("ca_bundle") else { return nil }
+        guard !bundle.text.utf8.contains(0), access(bundle.text, R_OK) == 0 else {
+            throw .invalidSetting(name: bundle.name, value: bundle.text, expected: "a readable PEM file")
+        }
+        return (bundle.text, bundle.name)
     }
 
     /// botocore's region pattern: letters, digits and inner hyphens, at most 63 characters.
-    static func isValidRegion(_ text: String) -> Bool {
+    public static func isValidRegion(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else {
             return false
@@ -188,17 +181,56 @@ struct Lookup {
         return Setting(name: "\(key) in profile '\(singleLine(profile.name))'", text: text)
     }
 
-    /// `endpoint_url` of `sts` in the `[services NAME]` section the profile's `services` key names. A name without
-    /// such a section is an error, as in botocore.
-    func serviceEndpoint() throws(STSError) -> Setting? {
+    /// `endpoint_url` of `serviceID` in the `[services NAME]` section the profile's `services` key names. A name
+    /// without such a section is an error, as in botocore.
+    func serviceEndpoint(_ serviceID: String) throws(STSError) -> Setting? {
         guard let profile, let services = key("services") else { return nil }
         guard let settings = profile.serviceSettings else {
             throw .invalidSetting(
                 name: services.name, value: services.text,
                 expected: "the name of a [services NAME] section in the config file")
         }
-        guard let url = settings["sts"]?["endpoint_url"], !url.isEmpty else { return nil }
-        return Setting(name: "endpoint_url of sts in [services \(singleLine(services.text))]", text: url)
+        guard let url = settings[serviceID]?["endpoint_url"], !url.isEmpty else { return nil }
+        return Setting(name: "endpoint_url of \(serviceID) in [services \(singleLine(services.text))]", text: url)
+    }
+}
+
+/// An endpoint URL configured for one AWS service, found where botocore's `ConfiguredEndpointProvider` looks:
+/// `AWS_ENDPOINT_URL_<SERVICE_ID>`, then `AWS_ENDPOINT_URL`, then `endpoint_url` under the service in the
+/// `[services NAME]` section the profile's `services` key names, then the profile's `endpoint_url`; none of them when
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's `ignore_configured_endpoint_urls` is `true`. Empty values
+/// count as unset.
+public struct ConfiguredEndpoint: Sendable, Equatable {
+    /// The URL as configured (not checked here).
+    public var url: String
+    /// The setting it came from, for messages: `AWS_ENDPOINT_URL_SSO`, `endpoint_url in profile 'x'`, ….
+    public var source: String
+
+    public init(url: String, source: String) {
+        self.url = url
+        self.source = source
+    }
+
+    /// The endpoint configured for the service whose snake-case id (botocore's service id, lower case, hyphens as
+    /// underscores) is `serviceID`, such as `sts`, `sso` or `sso_oidc`; `nil` when none is.
+    ///
+    /// Throws ``STSError/invalidSetting(name:value:expected:)`` when the profile's `services` key names no section.
+    public static func find(serviceID: String, environment: [String: String], profile: Profile?) throws(STSError)
+        -> ConfiguredEndpoint?
+    {
+        let lookup = Lookup(environment: environment, profile: profile)
+        if let ignore = lookup.env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            ?? lookup.key("ignore_configured_endpoint_urls")
+        {
+            // botocore's ensure_boolean: "true" in any case is true, anything else false.
+            if ignore.text.lowercased() == "true" { return nil }
+        }
+        var found = lookup.env("AWS_ENDPOINT_URL_" + serviceID.uppercased()) ?? lookup.env("AWS_ENDPOINT_URL")
+        if found == nil {
+            let service = try lookup.serviceEndpoint(serviceID)
+            found = service ?? lookup.key("endpoint_url")
+        }
+        return found.map { ConfiguredEndpoint(url: $0.text, source: $0.name) }
     }
 }
 

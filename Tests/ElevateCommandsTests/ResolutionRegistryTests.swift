@@ -42,6 +42,30 @@ struct ResolutionRegistryTests {
         #expect(Set(CredentialSource.allCases.map(\.rawValue)) == Set(Self.botocoreCredentialSources))
     }
 
+    @Test("regression: sso_account_id and sso_role_name resolve to the sso source, not 'unsupported' (issue 11)")
+    func ssoResolves() throws {
+        let config = """
+            [profile dev]
+            sso_session = corp
+            sso_account_id = 111122223333
+            sso_role_name = Admin
+            [sso-session corp]
+            sso_start_url = https://corp.awsapps.com/start
+            sso_region = eu-west-1
+            [profile admin]
+            role_arn = arn:aws:iam::123456789012:role/admin
+            source_profile = dev
+
+            """
+        let alone = try plan("dev", config: config)
+        #expect(alone.source.plugin.name == "sso" && alone.hops.isEmpty)
+        checkRegistered(alone, "sso_session")
+        let chained = try plan("admin", config: config)
+        #expect(chained.source.plugin.name == "sso" && chained.source.profile.name == "dev")
+        #expect(chained.hops.map(\.plugin.name) == ["assume-role"])
+        checkRegistered(chained, "sso as a source profile")
+    }
+
     @Test("regression: credential_source = EcsContainer resolves to a registered plugin (issue 11)")
     func ecsContainerResolves() throws {
         let config = "[profile e]\nrole_arn = arn:aws:iam::123456789012:role/x\ncredential_source = EcsContainer\n"
@@ -65,6 +89,7 @@ struct ResolutionRegistryTests {
         ("credential_process", ["credential_process = /usr/bin/helper"]),
         ("config keys", ["aws_access_key_id = AKIACONFIG", "aws_secret_access_key = s"]),
         ("keys-file", ["aws_access_key_id = AKIACREDS", "aws_secret_access_key = s"]),
+        ("sso", ["sso_session = corp", "sso_account_id = 111122223333", "sso_role_name = Admin"]),
     ]
 
     /// Every combination of the features, of `credential_source` (unset or each value) and of the container
@@ -98,6 +123,8 @@ struct ResolutionRegistryTests {
                     let target = sourceProfile ? "src" : "p"
                     var config = "[profile \(target)]\n" + lines.map { $0 + "\n" }.joined()
                     config += "[profile base]\nregion = us-east-1\n"
+                    config += "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+                    config += "sso_region = eu-west-1\n"
                     if sourceProfile {
                         config += "[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = src\n"
                     }

@@ -466,9 +466,27 @@ struct ProfileResolverTests {
         guard case .noCredentials = error else { Issue.record("got \(error)"); return }
     }
 
+    @Test("sso_account_id or sso_role_name is the sso source, before static keys, with the [sso-session] section")
+    func sso() throws {
+        let dev = ["[profile dev]", "sso_session = corp", "sso_role_name = Admin", "sso_account_id = 111122223333",
+                   "[sso-session corp]", "sso_start_url = https://corp.awsapps.com/start", "sso_region = eu-west-1"]
+        let alone = try plan("dev", dev, credentials: ["[dev]", "aws_access_key_id = AKIDX", "aws_secret_access_key = s"])
+        #expect(shape(alone) == "sso(dev)")
+        #expect(alone.source.profile.ssoSession?["sso_region"] == "eu-west-1")
+        let chained = try plan("b", dev + [
+            "[profile a]", "role_arn = arn:aws:iam::123456789012:role/a", "source_profile = dev",
+            "[profile b]", "role_arn = arn:aws:iam::123456789012:role/b", "source_profile = a",
+        ])
+        #expect(shape(chained) == "sso(dev) → assume-role(a) → assume-role(b)")
+        // Only the account or the role selects SSO, as in botocore: a session alone yields nothing.
+        let error = try failure("s", ["[profile s]", "sso_session = corp", "sso_start_url = https://x"])
+        guard case .noCredentials(_, let lookedFor) = error else { Issue.record("got \(error)"); return }
+        #expect(lookedFor.contains("sso_role_name") && lookedFor.contains("sso_account_id"))
+    }
+
     @Test(
-        "SSO and login settings are reported as unsupported",
-        arguments: ["sso_account_id = 123", "login_session = arn:aws:iam::1:user/x"]
+        "login settings are reported as unsupported",
+        arguments: ["login_session = arn:aws:iam::1:user/x"]
     )
     func unsupported(line: String) throws {
         let error = try failure("app", ["[profile app]", line])

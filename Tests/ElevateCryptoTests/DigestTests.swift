@@ -64,3 +64,27 @@ struct DigestTests {
         #expect(try sha256(message) != original)
     }
 }
+
+@Suite("SHA-1")
+struct SHA1Tests {
+    @Test(
+        "sha1 matches the FIPS 180-1 known answers and the AWS CLI's SSO cache names",
+        arguments: [
+            ("", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            ("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
+            // botocore's SSOTokenLoader key for the session name "my-sso" (hashlib.sha1(b"my-sso").hexdigest()).
+            ("my-sso", "0ad374308c5a4e22f723adf10145eafad7c4031c"),
+        ])
+    func knownAnswers(message: String, digest: String) throws {
+        let result = try sha1(Array(message.utf8))
+        #expect(result.count == sha1ByteCount)
+        #expect(lowercaseHex(result) == digest)
+    }
+
+    @Test("sha1 of a million 'a's")
+    func million() throws {
+        let digest = try sha1([UInt8](repeating: 0x61, count: 1_000_000))
+        #expect(lowercaseHex(digest) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+    }
+}

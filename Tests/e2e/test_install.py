@@ -27,6 +27,8 @@ SUBCOMMANDS = [
     "exec",
     "profiles",
     "setup",
+    "explain",
+    "doctor",
     "shell-init",
     "completion",
 ]

@@ -58,3 +58,30 @@ def test_a_value_botocore_refuses_is_refused(sandbox, value):
     sandbox.write_config(f"[profile p]\nrole_arn = arn:aws:iam::123456789012:role/x\ncredential_source = {value}\n")
     assert_failure(sandbox.run("credential-process", "--profile", "p"), "p", EXIT_CONFIGURATION,
                    "is not a known source")
+
+
+SSO_SESSION = ("[sso-session corp]\nsso_start_url = https://corp.example.awsapps.com/start\n"
+               "sso_region = eu-west-1\n")
+
+
+@pytest.mark.parametrize("settings", [
+    "sso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\n",
+    "sso_start_url = https://legacy.example.awsapps.com/start\nsso_region = us-east-1\n"
+    "sso_account_id = 123456789012\nsso_role_name = Admin\n",
+], ids=["sso_session", "legacy"])
+@pytest.mark.parametrize("as_source", [False, True], ids=["alone", "source_profile"])
+def test_regression_issue11_sso_settings_reach_the_sso_source_as_botocores_sso_provider(sandbox, settings, as_source):
+    """The resolver reported sso_account_id / sso_role_name as unsupported. botocore gives such a profile to its SSO
+    provider; so must the registry, alone and as a source profile: with no token cached, the source runs and asks
+    for a login (exit 1), rather than the plan failing to resolve (exit 2)."""
+    chained = "[profile app]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = p\n" if as_source else ""
+    sandbox.write_config(f"[profile p]\n{settings}{chained}{SSO_SESSION}")
+    requested = "app" if as_source else "p"
+    result = sandbox.run("credential-process", "--profile", requested, env={"AWS_ELEVATE_CACHE": "none"})
+    assert_failure(result, requested, EXIT_CREDENTIALS, "no SSO token is cached", "run aws sso login")
+    import botocore.session
+
+    session = botocore.session.Session(profile="p")
+    session.set_config_variable("config_file", str(sandbox.config))
+    providers = session.get_component("credential_provider").get_provider("sso")
+    assert providers.load() is not None, "botocore's SSO provider takes the same profile"

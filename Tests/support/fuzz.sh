@@ -12,7 +12,7 @@ seconds=$2
 shift 2
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(ini credential-document sts-xml imds cache-entry shell-quote)
+    targets=(ini credential-document sts-xml imds cache-entry shell-quote sso-token)
 fi
 
 work=$repo_root/.build-fuzz

@@ -40,6 +40,9 @@ int ccrypto_direct_available(void);
 /* SHA-256 of data; direct != 0 uses the direct implementation when there is one, else EVP_Digest. */
 int ccrypto_digest_sha256(const void *_Nonnull data, size_t count, unsigned char *_Nonnull digest,
                           unsigned int *_Nonnull length, int direct);
+/* SHA-1 of data through EVP_Digest: only for names others derive with it (the AWS SSO token cache's file names). */
+int ccrypto_digest_sha1(const void *_Nonnull data, size_t count, unsigned char *_Nonnull digest,
+                        unsigned int *_Nonnull length);
 
 EVP_MAC *_Nullable ccrypto_mac_fetch(const char *_Nonnull algorithm);
 void ccrypto_mac_free(EVP_MAC *_Nullable mac);

@@ -12,6 +12,7 @@ import ElevateSTS
 import Logging
 import IMDSSource
 import ProcessSource
+import SSOSource
 
 /// The parsers of hostile input, each as a function of arbitrary bytes that must return (never crash, hang or
 /// leak) and keep the property its case names; a broken property stops the process, which libFuzzer reports.
@@ -28,6 +29,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case cacheEntry = "cache-entry"
     /// Shell quoting: the quoted text, read with the POSIX single-quote rules, gives the input back.
     case shellQuote = "shell-quote"
+    /// An AWS CLI SSO token cache file, then a GetRoleCredentials answer; an accepted token's text fields are
+    /// written back as botocore writes them and read back unchanged.
+    case ssoToken = "sso-token"
 
     /// Runs one input.
     public func run(_ bytes: [UInt8]) {
@@ -38,6 +42,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .imds: Self.imds(bytes)
         case .cacheEntry: Self.cacheEntry(bytes)
         case .shellQuote: Self.shellQuote(bytes)
+        case .ssoToken: Self.ssoToken(bytes)
         }
     }
 
@@ -97,6 +102,24 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         guard let entry = EntryCodec.decode(bytes) else { return }
         check(CredentialRules.violation(in: entry.credentials) == nil, "a decoded entry breaks the rules")
         check(EntryCodec.encode(entry) == bytes, "a decoded entry does not encode back to its bytes")
+    }
+
+    static func ssoToken(_ bytes: [UInt8]) {
+        let login = SSOLogin(form: .session("fuzz"), profile: "fuzz")
+        if let token = try? SSOTokenCache.parse(bytes, path: "/fuzz/token.json", login: login) {
+            check(!token.accessToken.isEmpty, "an empty access token accepted")
+            check(token.accessToken.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }), "a control byte in a token")
+            let fields = token.text.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                .map { ($0.key, $0.value) }
+            let written = SSOTokenCache.document(fields)
+            check(written.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), "a written token file that is not printable ASCII")
+            let read = try? JSONDecoder().decode([String: String].self, from: Data(written))
+            check(read == token.text, "a written token file does not read back")
+        }
+        let endpoint = STSEndpoint(url: "http://127.0.0.1:9", source: "fuzz")!
+        if let credentials = try? SSOClient.parseRoleCredentials(bytes, endpoint: endpoint) {
+            check(CredentialRules.violation(in: credentials) == nil, "role credentials that break the rules")
+        }
     }
 
     static func shellQuote(_ bytes: [UInt8]) {

@@ -76,6 +76,17 @@ public struct IMDSSource: SourcePlugin {
     }
 }
 
+extension IMDSSource {
+    /// Whether the service `settings` describe hands out an IMDSv2 token: one request, one attempt, within the
+    /// settings' timeout. For `aws-elevate doctor`; it reads nothing of the instance.
+    package func probe(_ settings: IMDSSettings, context: RunContext) throws(IMDSSourceError) {
+        var once = settings
+        once.attempts = 1
+        once.v1Fallback = .notAllowed
+        _ = try Exchange(settings: once, context: context).openSession()
+    }
+}
+
 /// Where the imds source reads, without a request, what names the machine and the instance it runs on.
 public struct IdentityFiles: Sendable, Equatable {
     /// systemd's machine id (`/etc/machine-id`): shared by instances cloned from an image that kept it.
