@@ -1,5 +1,29 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// The `-I` flags of `pkg-config --cflags` for `packages`. Without them the manifest stops with a message: SwiftPM
+/// caches a manifest's result but not its failure, so the next build after `make deps` finds the flags.
+func pkgConfigIncludeFlags(_ packages: [String]) -> [String] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["pkg-config", "--cflags"] + packages
+    let output = Pipe()
+    process.standardOutput = output
+    let problem = "pkg-config --cflags \(packages.joined(separator: " ")) failed: run make deps (pkg-config, "
+        + "libsecret-1-dev, libglib2.0-dev)"
+    guard (try? process.run()) != nil else { stop(problem) }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { stop(problem) }
+    return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
+        .filter { $0.hasPrefix("-I") }
+}
+
+func stop(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("Package.swift: \(message)\n".utf8))
+    exit(1)
+}
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -31,8 +55,22 @@ let package = Package(
         // libxml2's reader API, loaded with dlopen on first use like libcurl.
         .target(name: "CXML2", dependencies: ["CLazyLibrary"], path: "Sources/CXML2"),
 
-        // libsecret (Secret Service), loaded with dlopen on first use like libcurl.
-        .target(name: "CSecret", dependencies: ["CLazyLibrary"], path: "Sources/CSecret"),
+        // libsecret (Secret Service), loaded with dlopen on first use like libcurl. Its types and prototypes come from
+        // the headers of libsecret-1-dev and libglib2.0-dev, which are not on the default include path: the flags
+        // are pkg-config's, as a system-library target would pass them, but without its -l flags (nothing links
+        // glib, gio or libsecret). A call that no longer matches a prototype is an error, not a warning.
+        .target(
+            name: "CSecret",
+            dependencies: ["CLazyLibrary"],
+            path: "Sources/CSecret",
+            cSettings: [
+                .unsafeFlags(
+                    pkgConfigIncludeFlags(["glib-2.0", "gio-2.0", "libsecret-1"]) + [
+                        "-Werror=incompatible-pointer-types", "-Werror=incompatible-function-pointer-types",
+                        "-Werror=int-conversion",
+                    ])
+            ]
+        ),
 
         // The command line as the process entry received it, read without /proc.
         .target(name: "CProcessEntry", path: "Sources/CProcessEntry"),

@@ -2,183 +2,74 @@
 
 #include "CLazyLibrary.h"
 
+/*
+ * The types and prototypes come from the installed headers of glib, gio and libsecret (their pkg-config flags are
+ * passed by Package.swift), so that a change in their ABI fails the build. Nothing links the libraries: every function
+ * is called through a pointer of the prototype's own type, resolved with dlsym. Never call a g_* or secret_*
+ * function (or a macro that expands to one, such as G_VARIANT_TYPE or G_OBJECT) by name: the link would fail.
+ */
+#include <gio/gio.h>
+#include <libsecret/secret.h>
+
 #include <dlfcn.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- The types of glib 2.74 and libsecret 0.20 used here, declared as their headers do. ---- */
-
-typedef char gchar;
-typedef int gint;
-typedef unsigned int guint;
-typedef gint gboolean;
-typedef void *gpointer;
-typedef const void *gconstpointer;
-typedef unsigned long gsize;
-typedef long gssize;
-typedef uint32_t GQuark;
-
-typedef struct _GHashTable GHashTable;
-typedef struct _GChecksum GChecksum;
-typedef unsigned char guint8;
-typedef unsigned char guchar;
-typedef enum { G_CHECKSUM_MD5, G_CHECKSUM_SHA1, G_CHECKSUM_SHA256, G_CHECKSUM_SHA512, G_CHECKSUM_SHA384 } GChecksumType;
-typedef struct _GCancellable GCancellable;
-typedef struct _GVariant GVariant;
-typedef struct _GVariantType GVariantType;
-typedef struct _GDBusConnection GDBusConnection;
-typedef struct _GDBusProxy GDBusProxy;
-typedef struct _GUnixFDList GUnixFDList;
-typedef struct _SecretService SecretService;
-typedef struct _SecretCollection SecretCollection;
-typedef struct _SecretItem SecretItem;
-typedef struct _SecretValue SecretValue;
-
-/* gerror.h and glist.h: public structs. */
-typedef struct _GError {
-    GQuark domain;
-    gint code;
-    gchar *message;
-} GError;
-
-typedef struct _GList GList;
-struct _GList {
-    gpointer data;
-    GList *next;
-    GList *prev;
-};
-
-typedef guint (*GHashFunc)(gconstpointer key);
-typedef gboolean (*GEqualFunc)(gconstpointer a, gconstpointer b);
-typedef void (*GDestroyNotify)(gpointer data);
-
-typedef enum { G_BUS_TYPE_STARTER = -1, G_BUS_TYPE_NONE = 0, G_BUS_TYPE_SYSTEM = 1, G_BUS_TYPE_SESSION = 2 } GBusType;
-typedef enum { G_DBUS_CALL_FLAGS_NONE = 0, G_DBUS_CALL_FLAGS_NO_AUTO_START = 1 << 0 } GDBusCallFlags;
-
-/* secret-schema.h */
-typedef enum {
-    SECRET_SCHEMA_ATTRIBUTE_STRING = 0,
-    SECRET_SCHEMA_ATTRIBUTE_INTEGER = 1,
-    SECRET_SCHEMA_ATTRIBUTE_BOOLEAN = 2,
-} SecretSchemaAttributeType;
-
-typedef struct {
-    const gchar *name;
-    SecretSchemaAttributeType type;
-} SecretSchemaAttribute;
-
-typedef enum { SECRET_SCHEMA_NONE = 0, SECRET_SCHEMA_DONT_MATCH_NAME = 1 << 1 } SecretSchemaFlags;
-
-typedef struct {
-    const gchar *name;
-    SecretSchemaFlags flags;
-    SecretSchemaAttribute attributes[32];
-
-    /* <private> */
-    gint reserved;
-    gpointer reserved1;
-    gpointer reserved2;
-    gpointer reserved3;
-    gpointer reserved4;
-    gpointer reserved5;
-    gpointer reserved6;
-    gpointer reserved7;
-} SecretSchema;
-
-#if defined(__LP64__)
-_Static_assert(sizeof(SecretSchema) == 8 + 8 + 32 * 16 + 8 + 7 * 8, "SecretSchema must match libsecret's layout");
-#endif
-
-/* secret-service.h, secret-collection.h, secret-item.h, secret-types.h */
-typedef enum {
-    SECRET_SERVICE_NONE = 0,
-    SECRET_SERVICE_OPEN_SESSION = 1 << 1,
-    SECRET_SERVICE_LOAD_COLLECTIONS = 1 << 2,
-} SecretServiceFlags;
-typedef enum { SECRET_COLLECTION_NONE = 0 << 0, SECRET_COLLECTION_LOAD_ITEMS = 1 << 1 } SecretCollectionFlags;
-typedef enum { SECRET_ITEM_CREATE_NONE = 0, SECRET_ITEM_CREATE_REPLACE = 1 << 1 } SecretItemCreateFlags;
-typedef enum {
-    SECRET_SEARCH_NONE = 0,
-    SECRET_SEARCH_ALL = 1 << 1,
-    SECRET_SEARCH_UNLOCK = 1 << 2,
-    SECRET_SEARCH_LOAD_SECRETS = 1 << 3,
-} SecretSearchFlags;
-
-#define SECRET_COLLECTION_DEFAULT "default"
-
-/* ---- The functions, as pointers typed like the headers' prototypes. ---- */
+/* ---- The functions, as pointers of their headers' types. ---- */
 
 /* glib */
-static void (*p_free)(gpointer mem);
-static GChecksum *(*p_checksum_new)(GChecksumType checksum_type);
-static void (*p_checksum_update)(GChecksum *checksum, const guchar *data, gssize length);
-static void (*p_checksum_get_digest)(GChecksum *checksum, guint8 *buffer, gsize *digest_len);
-static void (*p_checksum_free)(GChecksum *checksum);
-static void (*p_error_free)(GError *error);
-static gboolean (*p_utf8_validate)(const gchar *str, gssize max_len, const gchar **end);
-static guint (*p_str_hash)(gconstpointer v);
-static gboolean (*p_str_equal)(gconstpointer v1, gconstpointer v2);
-static GHashTable *(*p_hash_table_new)(GHashFunc hash_func, GEqualFunc key_equal_func);
-static gboolean (*p_hash_table_insert)(GHashTable *hash_table, gpointer key, gpointer value);
-static gpointer (*p_hash_table_lookup)(GHashTable *hash_table, gconstpointer key);
-static GList *(*p_hash_table_get_keys)(GHashTable *hash_table);
-static void (*p_hash_table_unref)(GHashTable *hash_table);
-static void (*p_list_free)(GList *list);
-static void (*p_list_free_full)(GList *list, GDestroyNotify free_func);
-static GVariant *(*p_variant_new_string)(const gchar *string);
-static GVariant *(*p_variant_new_tuple)(GVariant *const *children, gsize n_children);
-static GVariant *(*p_variant_get_child_value)(GVariant *value, gsize index_);
-static gboolean (*p_variant_get_boolean)(GVariant *value);
-static void (*p_variant_unref)(GVariant *value);
+static __typeof__(g_free) *p_free;
+static __typeof__(g_checksum_new) *p_checksum_new;
+static __typeof__(g_checksum_update) *p_checksum_update;
+static __typeof__(g_checksum_get_digest) *p_checksum_get_digest;
+static __typeof__(g_checksum_free) *p_checksum_free;
+static __typeof__(g_error_free) *p_error_free;
+static __typeof__(g_utf8_validate) *p_utf8_validate;
+static __typeof__(g_str_hash) *p_str_hash;
+static __typeof__(g_str_equal) *p_str_equal;
+static __typeof__(g_hash_table_new) *p_hash_table_new;
+static __typeof__(g_hash_table_insert) *p_hash_table_insert;
+static __typeof__(g_hash_table_lookup) *p_hash_table_lookup;
+static __typeof__(g_hash_table_get_keys) *p_hash_table_get_keys;
+static __typeof__(g_hash_table_unref) *p_hash_table_unref;
+static __typeof__(g_list_free) *p_list_free;
+static __typeof__(g_list_free_full) *p_list_free_full;
+static __typeof__(g_variant_new_string) *p_variant_new_string;
+static __typeof__(g_variant_new_tuple) *p_variant_new_tuple;
+static __typeof__(g_variant_get_child_value) *p_variant_get_child_value;
+static __typeof__(g_variant_get_boolean) *p_variant_get_boolean;
+static __typeof__(g_variant_unref) *p_variant_unref;
+static __typeof__(g_variant_new_dict_entry) *p_variant_new_dict_entry;
+static __typeof__(g_variant_new_array) *p_variant_new_array;
+static __typeof__(g_variant_new_variant) *p_variant_new_variant;
+static __typeof__(g_variant_new_objv) *p_variant_new_objv;
+static __typeof__(g_variant_n_children) *p_variant_n_children;
+static __typeof__(g_variant_get_string) *p_variant_get_string;
+static __typeof__(g_variant_get_fixed_array) *p_variant_get_fixed_array;
 /* gobject */
-static void (*p_object_unref)(gpointer object);
+static __typeof__(g_object_unref) *p_object_unref;
 /* gio */
-static GCancellable *(*p_cancellable_new)(void);
-static void (*p_cancellable_cancel)(GCancellable *cancellable);
-static GDBusConnection *(*p_bus_get_sync)(GBusType bus_type, GCancellable *cancellable, GError **error);
-static void (*p_dbus_connection_set_exit_on_close)(GDBusConnection *connection, gboolean exit_on_close);
-static GVariant *(*p_dbus_connection_call_sync)(GDBusConnection *connection, const gchar *bus_name,
-                                                const gchar *object_path, const gchar *interface_name,
-                                                const gchar *method_name, GVariant *parameters,
-                                                const GVariantType *reply_type, GDBusCallFlags flags,
-                                                gint timeout_msec, GCancellable *cancellable, GError **error);
-static const gchar *(*p_dbus_proxy_get_object_path)(GDBusProxy *proxy);
-static void (*p_dbus_connection_call)(GDBusConnection *connection, const gchar *bus_name, const gchar *object_path,
-                                      const gchar *interface_name, const gchar *method_name, GVariant *parameters,
-                                      const GVariantType *reply_type, GDBusCallFlags flags, gint timeout_msec,
-                                      GCancellable *cancellable, void *callback, gpointer user_data);
-static gchar *(*p_dbus_error_get_remote_error)(const GError *error);
-/* glib, for the raw Secret Service calls of csecret_lookup */
-static GVariant *(*p_variant_new_dict_entry)(GVariant *key, GVariant *value);
-static GVariant *(*p_variant_new_array)(const GVariantType *child_type, GVariant *const *children, gsize n_children);
-static GVariant *(*p_variant_new_variant)(GVariant *value);
-static GVariant *(*p_variant_new_object_path)(const gchar *object_path);
-static GVariant *(*p_variant_new_objv)(const gchar *const *strv, gssize length);
-static gsize (*p_variant_n_children)(GVariant *value);
-static const gchar *(*p_variant_get_string)(GVariant *value, gsize *length);
-static gconstpointer (*p_variant_get_fixed_array)(GVariant *value, gsize *n_elements, gsize element_size);
+static __typeof__(g_cancellable_new) *p_cancellable_new;
+static __typeof__(g_cancellable_cancel) *p_cancellable_cancel;
+static __typeof__(g_bus_get_sync) *p_bus_get_sync;
+static __typeof__(g_dbus_connection_set_exit_on_close) *p_dbus_connection_set_exit_on_close;
+static __typeof__(g_dbus_connection_call_sync) *p_dbus_connection_call_sync;
+static __typeof__(g_dbus_connection_call) *p_dbus_connection_call;
+static __typeof__(g_dbus_error_get_remote_error) *p_dbus_error_get_remote_error;
 /* libsecret */
-static SecretService *(*p_service_get_sync)(SecretServiceFlags flags, GCancellable *cancellable, GError **error);
-static GList *(*p_service_search_sync)(SecretService *service, const SecretSchema *schema, GHashTable *attributes,
-                                       SecretSearchFlags flags, GCancellable *cancellable, GError **error);
-static SecretCollection *(*p_collection_for_alias_sync)(SecretService *service, const gchar *alias,
-                                                        SecretCollectionFlags flags, GCancellable *cancellable,
-                                                        GError **error);
-static gboolean (*p_collection_get_locked)(SecretCollection *self);
-static SecretItem *(*p_item_create_sync)(SecretCollection *collection, const SecretSchema *schema,
-                                         GHashTable *attributes, const gchar *label, SecretValue *value,
-                                         SecretItemCreateFlags flags, GCancellable *cancellable, GError **error);
-static gboolean (*p_item_delete_sync)(SecretItem *self, GCancellable *cancellable, GError **error);
-static gboolean (*p_item_get_locked)(SecretItem *self);
-static SecretValue *(*p_item_get_secret)(SecretItem *self);
-static GHashTable *(*p_item_get_attributes)(SecretItem *self);
-static SecretValue *(*p_value_new)(const gchar *secret, gssize length, const gchar *content_type);
-static const gchar *(*p_value_get)(SecretValue *value, gsize *length);
-static void (*p_value_unref)(gpointer value);
+static __typeof__(secret_service_get_sync) *p_service_get_sync;
+static __typeof__(secret_service_search_sync) *p_service_search_sync;
+static __typeof__(secret_collection_for_alias_sync) *p_collection_for_alias_sync;
+static __typeof__(secret_collection_get_locked) *p_collection_get_locked;
+static __typeof__(secret_item_create_sync) *p_item_create_sync;
+static __typeof__(secret_item_delete_sync) *p_item_delete_sync;
+static __typeof__(secret_item_get_locked) *p_item_get_locked;
+static __typeof__(secret_item_get_attributes) *p_item_get_attributes;
+static __typeof__(secret_value_new) *p_value_new;
+static __typeof__(secret_value_unref) *p_value_unref;
 
 /* ---- Our schema. Every attribute is a string; libsecret refuses (with a g_critical) names not listed here. ---- */
 
@@ -188,9 +79,9 @@ static const char *const attribute_names[] = {
 };
 
 static const SecretSchema schema = {
-    "io.github.aws-elevate.Session",
-    SECRET_SCHEMA_NONE,
-    {
+    .name = "io.github.aws-elevate.Session",
+    .flags = SECRET_SCHEMA_NONE,
+    .attributes = {
         {"key", SECRET_SCHEMA_ATTRIBUTE_STRING},
         {"version", SECRET_SCHEMA_ATTRIBUTE_STRING},
         {"profile", SECRET_SCHEMA_ATTRIBUTE_STRING},
@@ -204,7 +95,6 @@ static const SecretSchema schema = {
         {"created", SECRET_SCHEMA_ATTRIBUTE_STRING},
         {NULL, 0},
     },
-    0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 const char *csecret_schema_name(void) {
@@ -265,7 +155,6 @@ static void load_glib(void) {
     RESOLVE(glib, p_variant_new_dict_entry, "g_variant_new_dict_entry");
     RESOLVE(glib, p_variant_new_array, "g_variant_new_array");
     RESOLVE(glib, p_variant_new_variant, "g_variant_new_variant");
-    RESOLVE(glib, p_variant_new_object_path, "g_variant_new_object_path");
     RESOLVE(glib, p_variant_new_objv, "g_variant_new_objv");
     RESOLVE(glib, p_variant_n_children, "g_variant_n_children");
     RESOLVE(glib, p_variant_get_string, "g_variant_get_string");
@@ -290,7 +179,6 @@ static void load(void) {
     RESOLVE(gio, p_dbus_connection_call, "g_dbus_connection_call");
     RESOLVE(gio, p_dbus_error_get_remote_error, "g_dbus_error_get_remote_error");
     RESOLVE(gio, p_dbus_connection_call_sync, "g_dbus_connection_call_sync");
-    RESOLVE(gio, p_dbus_proxy_get_object_path, "g_dbus_proxy_get_object_path");
     loaded = 1;
 }
 
@@ -306,10 +194,8 @@ static void load_secret(void) {
     RESOLVE(secret, p_item_create_sync, "secret_item_create_sync");
     RESOLVE(secret, p_item_delete_sync, "secret_item_delete_sync");
     RESOLVE(secret, p_item_get_locked, "secret_item_get_locked");
-    RESOLVE(secret, p_item_get_secret, "secret_item_get_secret");
     RESOLVE(secret, p_item_get_attributes, "secret_item_get_attributes");
     RESOLVE(secret, p_value_new, "secret_value_new");
-    RESOLVE(secret, p_value_get, "secret_value_get");
     RESOLVE(secret, p_value_unref, "secret_value_unref");
     secret_loaded = 1;
 }
@@ -361,7 +247,7 @@ const char *csecret_load_glib(void) {
 }
 
 int csecret_sha256(const unsigned char *data, size_t count, unsigned char *digest) {
-    if (csecret_load_glib() != NULL || count > (size_t)LONG_MAX) {
+    if (csecret_load_glib() != NULL || count > (size_t)G_MAXSSIZE) {
         return 0;
     }
     GChecksum *checksum = p_checksum_new(G_CHECKSUM_SHA256);

@@ -14,7 +14,9 @@ requirements=$repo_root/Tests/support/requirements.txt
 #   pkg-config, libssl-dev        build: the OpenSSL headers of the CCrypto target (libcrypto is dlopened)
 #   libcurl4-openssl-dev          build: HTTP to STS and IMDS (the OpenSSL flavour of libcurl)
 #   libxml2-dev                   build: FoundationXML / STS XML responses
-#   libsecret-1-dev               build: the keyring cache (libsecret, pulls glib/gio)
+#   libsecret-1-dev, libglib2.0-dev
+#                                 build: the headers of libsecret, glib and gio, whose types and prototypes the CSecret
+#                                 target takes (Package.swift passes their pkg-config --cflags; nothing links them)
 #   gnome-keyring, libsecret-tools, dbus, python3-dbus, python3-gi
 #                                 tests: a headless Secret Service inside dbus-run-session; secret-tool; fake
 #                                 services that hang or fail (keyring_hung_service.py: D-Bus with a GLib main loop)
@@ -38,7 +40,7 @@ requirements=$repo_root/Tests/support/requirements.txt
 #   git                           swift package resolution of the dependencies
 #   python3, python3-venv         the venv holding moto_server, the aws CLI, boto3 and pytest
 apt_packages=(
-    pkg-config libssl-dev libcurl4-openssl-dev libxml2-dev libsecret-1-dev
+    pkg-config libssl-dev libcurl4-openssl-dev libxml2-dev libsecret-1-dev libglib2.0-dev
     gnome-keyring libsecret-tools dbus python3-dbus python3-gi
     zsh tmux faketime hyperfine git groff-base man-db
     awscli golang-go golang-github-aws-aws-sdk-go-v2-dev

@@ -2,10 +2,10 @@
 #define CSECRET_H
 
 /*
- * libsecret (the Secret Service client) behind dlopen. Nothing links libsecret, glib, gobject or gio: their
- * headers are not on the default include path, so the prototypes used are declared privately in CSecret.c with
- * opaque types, matching libsecret 0.20 and glib 2.74 exactly. Call csecret_load() first; it returns NULL on
- * success.
+ * libsecret (the Secret Service client) behind dlopen. Nothing links libsecret, glib, gobject or gio: CSecret.c
+ * takes their types and prototypes from their own headers and calls through pointers resolved with dlsym. This
+ * header needs none of theirs, so the Swift modules that import it need no glib flags. Call csecret_load() first;
+ * it returns NULL on success.
  *
  * Every blocking function here talks to the D-Bus session bus and may block for as long as the Secret Service
  * takes to answer (libsecret's own D-Bus timeout is 25 s). Run them on a thread of their own and bound them with
