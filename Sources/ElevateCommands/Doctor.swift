@@ -49,7 +49,7 @@ struct DoctorContext {
 
     init(pipeline: Pipeline) {
         self.pipeline = pipeline
-        config = Result { try pipeline.config() }
+        config = Result { try pipeline.config().forManyLookups() }
         profiles = []
         if case .success(let config) = config {
             profiles = config.profileNames.map { name in

@@ -64,7 +64,15 @@ struct Pipeline {
     func plan(for profile: String, in config: AWSConfig) throws -> BoundPlan {
         let resolver = ProfileResolver(
             config: config, registry: registry, environment: environment, isSelf: SelfExecutable.isSelf)
-        let plan = try resolver.plan(for: profile)
+        let plan: Plan
+        do {
+            plan = try resolver.plan(for: profile)
+        } catch {
+            // A profile missing from a file that changed while it was read is that change, not a missing profile.
+            try config.checkUnchanged()
+            throw error
+        }
+        try config.checkUnchanged()
         logger.debug("plan for '\(profile)': \(plan)")
         return try plan.bind(context: context)
     }

@@ -18,7 +18,7 @@ struct ProfilesCommand: ParsableCommand {
         let files = ConfigFiles.locate(environment: environment)
         let config: AWSConfig
         do {
-            config = try AWSConfig.load(files)
+            config = try AWSConfig.load(files).forManyLookups()
         } catch {
             writeStderrLine(singleLine("aws-elevate: profiles: \(error.problem) — \(error.remedy)"))
             throw ExitCode(error.category.exitCode)

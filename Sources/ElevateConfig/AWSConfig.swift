@@ -17,32 +17,84 @@ public struct AWSConfig: Sendable {
 
     /// Every profile by name, merged. Names that differ only in their Unicode spelling (`é` and `e` + U+0301) are
     /// different profiles, as in botocore; this listing keeps one of such a pair, so look profiles up with
-    /// ``profile(named:)``.
+    /// ``profile(named:)``. It parses every profile: for listings and tests, not for a run.
     public var profiles: [String: Profile] {
-        Dictionary(exactProfiles.values.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let config = (try? forManyLookups()) ?? self
+        var profiles: [String: Profile] = [:]
+        for name in config.profileNames where profiles[name] == nil {
+            profiles[name] = config.profile(named: name)
+        }
+        return profiles
+    }
+
+    /// These files ready for looking up many profiles (a listing, `doctor`): each read whole, once, with a table of
+    /// its sections. A run looks up two or three, each read from the file when asked for.
+    public func forManyLookups() throws(ConfigError) -> AWSConfig {
+        AWSConfig(
+            configFile: try configFile?.forManyLookups(), credentialsFile: try credentialsFile?.forManyLookups(),
+            files: files)
     }
 
     /// Every profile name, each spelling once (unlike ``profiles``), ordered by UTF-8 bytes.
     public var profileNames: [String] {
-        exactProfiles.values.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var seen = Set<String>()
+        var names: [String] = []
+        for name in (configFile?.names(.profile) ?? []) + (credentialsFile?.sectionNames ?? [])
+        where seen.insert(PythonText.exactKey(name)).inserted {
+            names.append(name)
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
-    /// The profile called exactly `name` (compared scalar by scalar, as Python compares names), or `nil`.
-    public func profile(named name: String) -> Profile? { exactProfiles[PythonText.exactKey(name)] }
+    /// The profile called exactly `name` (compared scalar by scalar, as Python compares names), or `nil`: the config
+    /// file's section, the credentials file's keys over it key by key, the settings of the `[services NAME]`
+    /// section its `services` key names and of the `[sso-session NAME]` section its `sso_session` key names.
+    public func profile(named name: String) -> Profile? {
+        let fromConfig = configProfile(named: name)
+        let fromCredentials = credentialsProfile(named: name)
+        guard var profile = fromConfig?.profile ?? fromCredentials.map({ Profile(name: $0.profile.name) }) else {
+            return nil
+        }
+        if let fromCredentials {
+            for (key, value) in fromCredentials.profile.values {
+                profile.sections[key] = nil
+                profile.values[key] = value
+            }
+            for (key, value) in fromCredentials.profile.sections {
+                profile.values[key] = nil
+                profile.sections[key] = value
+            }
+        }
+        if let services = profile["services"], let section = configFile?.lastSection(.services, named: services) {
+            profile.serviceSettings = serviceSettings(section)
+        }
+        if let session = profile["sso_session"], let section = configFile?.lastSection(.ssoSession, named: session) {
+            profile.ssoSession = plainSettings(section)
+        }
+        return profile
+    }
 
-    /// Every profile, by ``PythonText/exactKey(_:)`` of its name.
-    var exactProfiles: [String: Profile]
+    /// The two files, each checked whole when loaded; a missing file is `nil`.
+    let configFile: INIFile?
+    let credentialsFile: INIFile?
     /// The files the profiles were read from.
     public private(set) var files: ConfigFiles
     /// Whether the config file existed when it was loaded.
-    public private(set) var configFileExists: Bool
+    public var configFileExists: Bool { configFile != nil }
     /// Whether the credentials file existed when it was loaded.
-    public private(set) var credentialsFileExists: Bool
+    public var credentialsFileExists: Bool { credentialsFile != nil }
 
-    /// Each profile as the config file alone gives it, by exact key; botocore looks for static keys per file.
-    var configProfiles: [String: FileProfile]
-    /// Each profile as the credentials file alone gives it, by exact key.
-    var credentialsProfiles: [String: FileProfile]
+    /// The profile `name` as the config file alone gives it; botocore looks for static keys per file.
+    func configProfile(named name: String) -> FileProfile? {
+        guard let configFile, let section = configFile.lastSection(.profile, named: name) else { return nil }
+        return FileProfile(name: name, section: section, path: configFile.path)
+    }
+
+    /// The profile `name` as the credentials file alone gives it.
+    func credentialsProfile(named name: String) -> FileProfile? {
+        guard let credentialsFile, let section = credentialsFile.section(named: name) else { return nil }
+        return FileProfile(name: section.name, section: section, path: credentialsFile.path)
+    }
 
     /// The two files and whether each existed, for messages.
     public var searched: [ConfigFileStatus] {
@@ -52,15 +104,23 @@ public struct AWSConfig: Sendable {
         ]
     }
 
-    /// Reads and merges both files. A missing file counts as empty, as botocore treats it.
+    /// Reads both files and checks them whole; profiles are read from them when asked for. A missing file counts as
+    /// empty, as botocore treats it.
     ///
     /// Throws when a file exists but cannot be read (permissions, a directory), is larger than
     /// ``maximumFileSize``, is not UTF-8, or is not valid INI; every error names the file, and the line when there
     /// is one.
     public static func load(_ files: ConfigFiles) throws(ConfigError) -> AWSConfig {
-        let config = try readConfigFile(at: files.configPath, limit: maximumFileSize)
-        let credentials = try readConfigFile(at: files.credentialsPath, limit: maximumFileSize)
+        let config = try ConfigFileContents.open(at: files.configPath, limit: maximumFileSize)
+        let credentials = try ConfigFileContents.open(at: files.credentialsPath, limit: maximumFileSize)
         return try build(config: config, credentials: credentials, files: files)
+    }
+
+    /// Throws when a large file, read in parts, changed on disk since it was checked (see ``ConfigFileContents``):
+    /// what was read from it may mix two versions. Callers check once they have read what they need.
+    public func checkUnchanged() throws(ConfigError) {
+        try configFile?.checkUnchanged()
+        try credentialsFile?.checkUnchanged()
     }
 
     /// Parses file contents given as text (both files count as existing); `files` names them in messages.
@@ -69,92 +129,25 @@ public struct AWSConfig: Sendable {
     }
 
     package static func build(config: [UInt8]?, credentials: [UInt8]?, files: ConfigFiles) throws(ConfigError) -> AWSConfig {
-        var configProfiles: [String: FileProfile] = [:]
-        var servicesSections: [String: [String: [String: String]]] = [:]
-        var ssoSessions: [String: [String: String]] = [:]
-        if let config {
-            let document = try INIParser.parse(config, path: files.configPath)
-            for section in document.sections {
-                if let name = configProfileName(section.name) {
-                    configProfiles[PythonText.exactKey(name)] = FileProfile(
-                        name: name, section: section, path: files.configPath)
-                } else if let name = servicesSectionName(section.name) {
-                    servicesSections[PythonText.exactKey(name)] = serviceSettings(section)
-                } else if let name = ssoSessionSectionName(section.name) {
-                    ssoSessions[PythonText.exactKey(name)] = plainSettings(section)
-                }
-            }
+        try build(config: config.map(ConfigFileContents.init), credentials: credentials.map(ConfigFileContents.init),
+            files: files)
+    }
+
+    static func build(config: ConfigFileContents?, credentials: ConfigFileContents?, files: ConfigFiles)
+        throws(ConfigError) -> AWSConfig
+    {
+        let configFile = try config.map { contents throws(ConfigError) in try INIFile(contents, path: files.configPath) }
+        let credentialsFile = try credentials.map { contents throws(ConfigError) in
+            try INIFile(contents, path: files.credentialsPath)
         }
-        var credentialsProfiles: [String: FileProfile] = [:]
-        if let credentials {
-            let document = try INIParser.parse(credentials, path: files.credentialsPath)
-            for section in document.sections {
-                credentialsProfiles[PythonText.exactKey(section.name)] = FileProfile(
-                    name: section.name, section: section, path: files.credentialsPath)
-            }
-        }
-        var merged: [String: Profile] = configProfiles.mapValues(\.profile)
-        for (name, fromCredentials) in credentialsProfiles {
-            var profile = merged[name] ?? Profile(name: fromCredentials.profile.name)
-            for (key, value) in fromCredentials.profile.values {
-                profile.sections[key] = nil
-                profile.values[key] = value
-            }
-            for (key, value) in fromCredentials.profile.sections {
-                profile.values[key] = nil
-                profile.sections[key] = value
-            }
-            merged[name] = profile
-        }
-        if !servicesSections.isEmpty {
-            for (name, profile) in merged {
-                guard let services = profile["services"], let settings = servicesSections[PythonText.exactKey(services)]
-                else { continue }
-                merged[name]?.serviceSettings = settings
-            }
-        }
-        if !ssoSessions.isEmpty {
-            for (name, profile) in merged {
-                guard let session = profile["sso_session"], let settings = ssoSessions[PythonText.exactKey(session)]
-                else { continue }
-                merged[name]?.ssoSession = settings
-            }
-        }
-        return AWSConfig(
-            exactProfiles: merged,
-            files: files,
-            configFileExists: config != nil,
-            credentialsFileExists: credentials != nil,
-            configProfiles: configProfiles,
-            credentialsProfiles: credentialsProfiles
-        )
+        return AWSConfig(configFile: configFile, credentialsFile: credentialsFile, files: files)
     }
 
     /// Where `key` of profile `name` is set, the credentials file first (its keys win); `nil` when neither file
     /// sets it in that profile (botocore gives a profile no value of another one, `[default]` included).
     public func location(of key: String, in name: String) -> FileLocation? {
-        let exact = PythonText.exactKey(name)
-        return credentialsProfiles[exact]?.locations[key] ?? configProfiles[exact]?.locations[key]
+        credentialsProfile(named: name)?.locations[key] ?? configProfile(named: name)?.locations[key]
     }
-}
-
-/// The services configuration a config-file section defines (`[services NAME]`), or `nil`. botocore tests the
-/// `profile` prefix first, so `[profile services]` is a profile.
-func servicesSectionName(_ section: String) -> String? {
-    prefixedSectionName(section, prefix: "services")
-}
-
-/// NAME of a header `PREFIX NAME` as botocore's `_parse_section` reads it: the header only has to start with the
-/// prefix (so `[profiles x]` names `x` too), and must split with shell quoting into exactly two words.
-private func prefixedSectionName(_ section: String, prefix: String) -> String? {
-    guard PythonText.hasPrefix(section, prefix), let words = shellWords(section), words.count == 2 else { return nil }
-    return words[1]
-}
-
-/// The SSO session a config-file section defines (`[sso-session NAME]`), or `nil`. botocore tests the `profile`
-/// prefix first, so `[profile sso-session]` is a profile.
-func ssoSessionSectionName(_ section: String) -> String? {
-    prefixedSectionName(section, prefix: "sso-session")
 }
 
 /// A section's plain settings; sub-sections are left out (no SSO setting is one).
@@ -181,8 +174,8 @@ func serviceSettings(_ section: INIDocument.Section) -> [String: [String: String
 
 /// The profile a config-file section defines, as botocore's `build_profile_map` reads it, or `nil`.
 func configProfileName(_ section: String) -> String? {
-    if PythonText.hasPrefix(section, "profile") { return prefixedSectionName(section, prefix: "profile") }
-    return PythonText.same(section, "default") ? "default" : nil
+    if PythonText.same(section, "default") { return "default" }
+    return INIFile.name(of: section, prefix: .profile)
 }
 
 /// One profile as one file gives it, with the line of each key.

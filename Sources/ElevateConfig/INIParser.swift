@@ -7,13 +7,13 @@ enum INIValue: Sendable, Equatable {
 
 /// A parsed INI file: its sections in file order, each with the `[DEFAULT]` keys it inherits.
 struct INIDocument: Sendable {
-    struct Entry: Sendable {
+    struct Entry: Sendable, Equatable {
         var key: String
         var value: INIValue
         var line: Int
     }
 
-    struct Section: Sendable {
+    struct Section: Sendable, Equatable {
         var name: String
         var line: Int
         var entries: [Entry]
@@ -40,9 +40,28 @@ enum INIParser {
             throw .notUTF8(FileLocation(path: path, line: firstInvalidLine(bytes)))
         }
         let source = SourceText(utf8: bytes, text: text)
-        let scalars = source.scalars
         var state = ParseState(path: path, source: source)
-        var number = 0
+        try read(source, firstLine: 1, into: &state)
+        return try state.finish()
+    }
+
+    /// Parses only some blocks of a UTF-8 file, in the order given: each is the bytes from a section header's line
+    /// up to the next header's line (``INIIndex/Block``), with that header's line number, so it reads as it does
+    /// within the whole file.
+    static func parse(blocks: [(bytes: [UInt8], line: Int)], path: String) throws(ConfigError) -> INIDocument {
+        var state: ParseState?
+        for block in blocks {
+            let source = SourceText(utf8: block.bytes, text: String(decoding: block.bytes, as: UTF8.self))
+            if state == nil { state = ParseState(path: path, source: source) }
+            state!.source = source
+            try read(source, firstLine: block.line, into: &state!)
+        }
+        return try state?.finish() ?? INIDocument(sections: [])
+    }
+
+    private static func read(_ source: SourceText, firstLine: Int, into state: inout ParseState) throws(ConfigError) {
+        let scalars = source.scalars
+        var number = firstLine - 1
         var start = 0
         var index = 0
         // Universal newlines, as Python reads text files: \n, \r\n and a lone \r each end a line.
@@ -59,7 +78,6 @@ enum INIParser {
         if start < scalars.count {
             try state.consume(start..<scalars.count, number: number + 1)
         }
-        return try state.finish()
     }
 
     /// The number of the first line that is not UTF-8 (only called once the whole file failed to decode).
@@ -153,7 +171,7 @@ private struct ParseState {
     static let defaultSectionName = "DEFAULT"
 
     let path: String
-    let source: SourceText
+    var source: SourceText
     var sections: [RawSection] = []
     var sectionIndex: [String: Int] = [:]
     var defaults = RawSection(name: ParseState.defaultSectionName, line: 0)

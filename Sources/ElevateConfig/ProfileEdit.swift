@@ -187,7 +187,7 @@ public struct ProfileEdit: Sendable {
         } catch {
             throw fail(error.problem)
         }
-        guard after.configProfiles[PythonText.exactKey(name)]?.profile.values["credential_process"] == credentialProcess
+        guard after.configProfile(named: name)?.profile.values["credential_process"] == credentialProcess
         else { throw fail("credential_process differs") }
         var expected = document?.sections ?? []
         var actual = edited.sections
@@ -223,7 +223,7 @@ public struct ProfileEdit: Sendable {
         for key in before where profile.values[key] != nil || profile.sections[key] != nil {
             throw .shadowed(name: name, key: key, at: config.location(of: key, in: name))
         }
-        if let keys = config.credentialsProfiles[PythonText.exactKey(name)] {
+        if let keys = config.credentialsProfile(named: name) {
             for key in ["aws_access_key_id", "aws_secret_access_key"] where keys.locations[key] != nil {
                 throw .shadowed(name: name, key: key, at: keys.locations[key])
             }

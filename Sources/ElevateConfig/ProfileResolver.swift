@@ -151,7 +151,7 @@ public struct ProfileResolver: Sendable {
         if let (plugin, _) = selecting(.sso, profile) {
             return SourceStep(plugin: plugin, profile: profile)
         }
-        if let fromCredentials = config.credentialsProfiles[PythonText.exactKey(name)],
+        if let fromCredentials = config.credentialsProfile(named: name),
             let (plugin, _) = selecting(.credentialsFile, fromCredentials.profile)
         {
             return try staticKeys(plugin, profile, from: fromCredentials, chain: chain)
@@ -166,7 +166,7 @@ public struct ProfileResolver: Sendable {
             }
             return SourceStep(plugin: plugin, profile: profile)
         }
-        if let fromConfig = config.configProfiles[PythonText.exactKey(name)],
+        if let fromConfig = config.configProfile(named: name),
             let (plugin, _) = selecting(.configFile, fromConfig.profile)
         {
             return try staticKeys(plugin, profile, from: fromConfig, chain: chain)

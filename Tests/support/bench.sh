@@ -149,6 +149,11 @@ interleaved "$out/cache-fast.json" "$runs" "$warmup" \
     "aws-elevate cache list, auto deciding without a bus" "$elevate cache list" \
     "static Swift hello-world" "$out/hello" \
     "/bin/true" "/bin/true"
+# Large configs: the same warm hit with thousands of profiles around the chain's (BENCH_LARGE=0 skips it).
+if [[ ${BENCH_LARGE:-1} != 0 ]]; then
+    bash "$repo_root/Tests/support/bench_large_config.sh" "$elevate" "$out" "$runs" \
+        "$(( warmup / rounds > 3 ? warmup / rounds : 3 ))" "$rounds"
+fi
 # The AWS CLI as people run it: `s3 presign` resolves credentials and signs without a request, so it times the CLI's
 # start-up and credential resolution only; once resolving the chain itself (its own cache warm), once through
 # aws-elevate's credential_process (our cache warm). Debian's AWS CLI v2 (/usr/bin/aws) too where it is installed.

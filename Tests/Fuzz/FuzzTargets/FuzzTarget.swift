@@ -52,6 +52,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     static func ini(_ bytes: [UInt8]) {
         let files = ConfigFiles(configPath: "/fuzz/config", credentialsPath: "/fuzz/credentials")
+        if let difference = INIFileAgreement.difference(bytes) { fail("indexed and whole parses differ: \(difference)") }
         // The same bytes as either file: the credentials file names profiles without the `profile ` prefix.
         for (config, credentials) in [(bytes, nil), (nil, bytes)] as [([UInt8]?, [UInt8]?)] {
             guard let parsed = try? AWSConfig.build(config: config, credentials: credentials, files: files) else {

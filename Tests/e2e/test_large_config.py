@@ -1,0 +1,83 @@
+"""A config of thousands of generated profiles (one per account and role, as `aws configure sso` in a loop or
+aws-sso-util writes them) read as a run reads it: the file scanned whole, only the needed sections parsed, a large
+file read in parts. Same answers and the same errors as for a small file; botocore refuses what we refuse.
+"""
+
+from __future__ import annotations
+
+import pytest
+from botocore.configloader import raw_config_parse
+from botocore.exceptions import ConfigParseError
+
+from cache_harness import seed_app_chain
+from harness import parse_credential_document
+
+ROLES = ("ReadOnly", "PowerUser", "Admin", "Billing")
+
+
+def generated(count: int, start: int = 0) -> str:
+    return "".join(
+        f"[profile acct{100000000000 + i // 4}-{ROLES[i % 4]}]\nsso_session = corp\n"
+        f"sso_account_id = {100000000000 + i // 4}\nsso_role_name = {ROLES[i % 4]}\nregion = us-east-1\n\n"
+        for i in range(start, start + count))
+
+
+SSO = "[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\n"
+
+
+def surround(sandbox, text: str, count: int = 20000) -> int:
+    """Puts `text` in the middle of `count` generated profiles; the config's size in bytes."""
+    half = count // 2
+    sandbox.write_config(SSO + generated(half) + text + "\n" + generated(count - half, half))
+    return (sandbox.home / ".aws" / "config").stat().st_size
+
+
+def test_a_chain_among_twenty_thousand_profiles_resolves_and_is_cached(sandbox, moto, unique):
+    seed_app_chain(sandbox, moto, unique)
+    chain = (sandbox.home / ".aws" / "config").read_text()
+    size = surround(sandbox, chain)
+    assert size > 2_000_000
+    env = {"AWS_ENDPOINT_URL": moto.url}
+    first = parse_credential_document(sandbox.run("credential-process", "--profile", "app-chain", env=env))
+    second = parse_credential_document(sandbox.run("credential-process", "--profile", "app-chain", env=env))
+    assert first == second, "the second run is served from the cache"
+    exported = sandbox.run("env", "--profile", "app-chain", "--shell", "bash", env=env)
+    assert exported.returncode == 0 and first["AccessKeyId"].encode() in exported.stdout
+
+
+def test_the_profiles_listing_of_twenty_thousand_profiles_is_complete(sandbox):
+    surround(sandbox, "[profile \"with space\"]\nregion = x\n[profiles odd]\nregion = y\n")
+    (sandbox.home / ".aws" / "credentials").write_text("[keys]\naws_access_key_id = AKIAEXAMPLE\n")
+    result = sandbox.run("profiles")
+    assert result.returncode == 0, result
+    names = result.stdout.decode().splitlines()
+    expected = {f"acct{100000000000 + i // 4}-{ROLES[i % 4]}" for i in range(20000)} | {"with space", "odd", "keys"}
+    assert set(names) == expected and len(names) == len(expected)
+    assert names == sorted(names, key=lambda name: name.encode())
+
+
+@pytest.mark.parametrize("tail, line_offset, what", [
+    ("[profile broken]\nno delimiter here\n", 2, "has no '=' or ':'"),
+    ("[profile acct100000000000-ReadOnly]\nregion = again\n", 1, "appears a second time"),
+    ("[profile dup-key]\nregion = a\nREGION = b\n", 3, "appears a second time in [profile dup-key]"),
+])
+def test_a_syntax_error_at_the_end_of_a_large_config_is_the_same_error_with_its_line(sandbox, tail, line_offset,
+                                                                                    what):
+    body = SSO + generated(20000)
+    sandbox.write_config(body + tail)
+    (sandbox.home / ".aws" / "credentials").write_text("[static]\naws_access_key_id = AKIAEXAMPLE\n"
+                                                       "aws_secret_access_key = s\n")
+    result = sandbox.run("credential-process", "--profile", "static")
+    assert result.returncode == 2, result
+    line = body.count("\n") + line_offset
+    assert f"config:{line}:" in result.err and what in result.err, result.err
+    # botocore refuses the whole file too.
+    with pytest.raises(ConfigParseError):
+        raw_config_parse(str(sandbox.home / ".aws" / "config"))
+
+
+def test_a_config_over_the_size_limit_is_refused_from_its_size(sandbox):
+    sandbox.write_config(SSO + generated(40000))
+    assert (sandbox.home / ".aws" / "config").stat().st_size > 4 * 1024 * 1024
+    result = sandbox.run("credential-process", "--profile", "acct100000000000-ReadOnly")
+    assert result.returncode == 2 and f"bytes, more than the {4 * 1024 * 1024} bytes" in result.err, result.err
