@@ -91,7 +91,6 @@ struct INIFile: Sendable {
         let alsoDefault = prefix == .profile && PythonText.same(name, "default")
         switch storage {
         case .indexed(let index):
-            var best: Int?
             var candidates: [(Int, String)] = []
             if name.utf8.allSatisfy(Self.isPlainNameByte), !name.isEmpty {
                 let header = "\(prefix.rawValue) \(name)"

@@ -37,6 +37,13 @@ struct INIIndex: Sendable {
         }
         /// The header's line number.
         var line: Int { Int(headerLine) }
+
+        /// The block with its line number `lines` higher (for the second half of a file scanned in two).
+        func movedDown(by lines: Int) -> Block {
+            var moved = self
+            moved.headerLine = Int32(clamping: Int(headerLine) + lines)
+            return moved
+        }
     }
 
     var contents: ConfigFileContents
@@ -171,6 +178,15 @@ struct RepeatFinder {
         }
     }
 
+    /// Adds what `other` (of the same size) saw: a bit both saw is a bit hit twice.
+    mutating func merge(_ other: RepeatFinder) {
+        for index in seen.indices {
+            twice[index] |= other.twice[index] | (seen[index] & other.seen[index])
+            seen[index] |= other.seen[index]
+            if twice[index] != 0 { suspected = true }
+        }
+    }
+
     /// Whether two of `fingerprints` (every one added, in any order) are equal.
     func hasRepeat(in fingerprints: [UInt64]) -> Bool {
         guard suspected else { return false }
@@ -188,16 +204,111 @@ enum INIScanner {
     /// character that Python may count as a line break.
     static func index(_ contents: ConfigFileContents) -> INIIndex? {
         // Generated configs run about 100 bytes a profile: sized for that, nothing grows on the way.
-        var scan = Scan(expectedSections: contents.count / 100)
+        let expected = contents.count / 100
+        if contents.count >= inTwoFrom,
+            let split = contents.headerLineStart(from: contents.count / 2, window: 256 * 1024)
+        {
+            return indexInTwo(contents, split: split, expected: expected)
+        }
+        var scan = Scan(expectedSections: expected, repeatBits: expected)
         guard contents.forEachRun({ run, offset, firstLine in scan.lines(run, offset: offset, firstLine: firstLine) })
         else { return nil }
         scan.closeBlock(at: contents.count)
+        return finish(contents, scan)
+    }
+
+    /// Files from this size are scanned in two halves at once, one on a second thread: the machines this runs on
+    /// have two cores or more, and a scan of megabytes is the whole cost of a run.
+    static let inTwoFrom = 1024 * 1024
+
+    private static func finish(_ contents: ConfigFileContents, _ scan: Scan) -> INIIndex? {
+        guard !scan.repeats.hasRepeat(in: scan.fingerprints) else { return nil }
         var index = INIIndex(contents: contents)
         index.sections = scan.sections
         index.defaults = scan.defaults
         index.irregular = scan.irregular
-        guard !scan.repeats.hasRepeat(in: scan.fingerprints) else { return nil }
         index.fingerprints = scan.fingerprints
+        return index
+    }
+
+    /// Scans the lines before `split` on a second thread and those from it on this one. `split` starts a line that
+    /// is a section header whatever comes before it (``ConfigFileContents/headerLineStart(from:window:)``), so the
+    /// second half starts afresh; the halves are joined by shifting the second one's line numbers and section
+    /// indices, and by checking repeats of headers and `[DEFAULT]` keys across them.
+    private static func indexInTwo(_ contents: ConfigFileContents, split: Int, expected: Int) -> INIIndex? {
+        final class Half: @unchecked Sendable {
+            // Written by one thread, read by the other only after pthread_join.
+            var scan: Scan
+            var nextLine: Int?
+            init(_ scan: Scan) { self.scan = scan }
+        }
+        let first = Half(Scan(expectedSections: expected / 2 + 1, repeatBits: expected))
+        let second = Half(Scan(expectedSections: expected / 2 + 1, repeatBits: expected))
+        func scan(_ half: Half, _ range: Range<Int>) {
+            var next: Int?
+            let read = contents.forEachRun(in: range) { run, offset, firstLine in
+                next = half.scan.lines(run, offset: offset, firstLine: firstLine)
+                return next
+            }
+            half.scan.closeBlock(at: range.upperBound)
+            half.nextLine = read ? next ?? 1 : nil
+        }
+        let ran = onSecondThread({ scan(first, 0..<split) }) { scan(second, split..<contents.count) }
+        if !ran { scan(first, 0..<split) }
+        guard let linesBefore = first.nextLine.map({ $0 - 1 }), second.nextLine != nil else { return nil }
+        guard first.scan.defaultKeys.isDisjoint(with: second.scan.defaultKeys) else { return nil }
+        var joined = first.scan
+        let shift = joined.sections.count
+        joined.sections += second.scan.sections.map { $0.movedDown(by: linesBefore) }
+        joined.defaults += second.scan.defaults.map { $0.movedDown(by: linesBefore) }
+        joined.irregular += second.scan.irregular.map { $0 + shift }
+        joined.fingerprints += second.scan.fingerprints
+        joined.repeats.merge(second.scan.repeats)
+        return finish(contents, joined)
+    }
+
+    /// Runs `other` on a new thread while `body` runs on this one; `false` (nothing run but `body`) when no thread
+    /// could be started.
+    private static func onSecondThread(_ other: @escaping () -> Void, _ body: () -> Void) -> Bool {
+        final class Work: @unchecked Sendable {
+            let run: () -> Void
+            init(_ run: @escaping () -> Void) { self.run = run }
+        }
+        let work = Unmanaged.passRetained(Work(other)).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { raw in
+            Unmanaged<Work>.fromOpaque(raw!).takeRetainedValue().run()
+            return nil
+        }, work)
+        guard started == 0 else {
+            Unmanaged<Work>.fromOpaque(work).release()
+            body()
+            return false
+        }
+        body()
+        pthread_join(thread, nil)
+        return true
+    }
+
+    /// The index of the first `a` or `b` in `bytes` from `start`, or `bytes.count`: eight bytes at a time, since
+    /// the lines and keys searched are a few dozen bytes, shorter than a library call pays off for.
+    @inline(__always)
+    static func firstIndex(of a: UInt8, or b: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return bytes.count }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        var index = start
+        while index + 8 <= bytes.count {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let x = word ^ (UInt64(a) &* ones)
+            let y = word ^ (UInt64(b) &* ones)
+            // A zero byte of x or y is a match; the lowest flagged byte is the first match (borrows only run upward).
+            let found = ((x &- ones) & ~x & high) | ((y &- ones) & ~y & high)
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < bytes.count, bytes[index] != a, bytes[index] != b { index += 1 }
         return index
     }
 
@@ -206,7 +317,7 @@ enum INIScanner {
         byte == 0x20 || (0x09...0x0D).contains(byte) || (0x1C...0x1F).contains(byte)
     }
 
-    private struct Scan {
+    fileprivate struct Scan {
         var sections: [INIIndex.Block] = []
         var defaults: [INIIndex.Block] = []
         var irregular: [Int] = []
@@ -223,10 +334,11 @@ enum INIScanner {
         var nested = false
         var indentLevel = 0
 
-        init(expectedSections: Int) {
+        /// `repeatBits`: the fingerprints the repeat finder is sized for (the same in both halves of a file).
+        init(expectedSections: Int, repeatBits: Int) {
             sections.reserveCapacity(expectedSections)
             fingerprints.reserveCapacity(expectedSections)
-            repeats = RepeatFinder(expected: expectedSections)
+            repeats = RepeatFinder(expected: repeatBits)
         }
 
         /// Scans `run`, whole lines with their ends (Python's universal newlines), the first of them line
@@ -239,7 +351,7 @@ enum INIScanner {
             var start = 0
             var number = firstLine
             while start < count {
-                let newline = memchr(base + start, 0x0A, count - start).map { distance(base, $0) } ?? count
+                let newline = INIScanner.firstIndex(of: 0x0A, or: 0x0A, in: run, from: start)
                 var end = newline
                 var next = newline + 1
                 if hasCR, let cr = memchr(base + start, 0x0D, newline - start) {
@@ -325,10 +437,7 @@ enum INIScanner {
 
         mutating func option(_ line: UnsafeBufferPointer<UInt8>, from first: Int) -> Bool {
             let end = line.count
-            var delimiter = first
-            while delimiter < end, line[delimiter] != UInt8(ascii: "="), line[delimiter] != UInt8(ascii: ":") {
-                delimiter += 1
-            }
+            let delimiter = INIScanner.firstIndex(of: UInt8(ascii: "="), or: UInt8(ascii: ":"), in: line, from: first)
             guard delimiter < end, delimiter > first else { return false }
             var keyEnd = delimiter
             while keyEnd > first, INIScanner.isSpace(line[keyEnd - 1]) { keyEnd -= 1 }
@@ -424,6 +533,12 @@ private struct KeySet {
         if !large.isEmpty { large.removeAll() }
     }
 
+    /// Whether no key of this set is in `other`.
+    func isDisjoint(with other: KeySet) -> Bool {
+        guard count > 0, other.count > 0 else { return true }
+        return Set(fingerprints[..<count]).isDisjoint(with: other.fingerprints[..<other.count])
+    }
+
     /// Adds `key` (already stripped of ASCII white space), of which `readable` bytes may be read; `false` when the
     /// section has its fingerprint already.
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>, readable: Int) -> Bool {
@@ -437,12 +552,12 @@ private struct KeySet {
         }
         if count < Self.linearLimit {
             for index in 0..<count where fingerprints[index] == fingerprint { return false }
-            if count < fingerprints.count { fingerprints[count] = fingerprint } else { fingerprints.append(fingerprint) }
-            count += 1
-            return true
+        } else {
+            if large.isEmpty { large = Set(fingerprints[..<count]) }
+            guard large.insert(fingerprint).inserted else { return false }
         }
-        if large.isEmpty { large = Set(fingerprints[..<count]) }
+        if count < fingerprints.count { fingerprints[count] = fingerprint } else { fingerprints.append(fingerprint) }
         count += 1
-        return large.insert(fingerprint).inserted
+        return true
     }
 }

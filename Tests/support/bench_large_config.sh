@@ -27,15 +27,15 @@ def profiles(count, start=0):
                    f"sso_account_id = {100000000000 + i // 4}\nsso_role_name = {roles[i % 4]}\nregion = us-east-1\n\n"
                    for i in range(start, start + count))
 
-def sections(count):
+def sections(count, start=0):
     return "".join(f"[acct{i:07d}]\naws_access_key_id = AKIAEXAMPLE{i:09d}\naws_secret_access_key = s{i:039d}\n\n"
-                   for i in range(count))
+                   for i in range(start, start + count))
 
 sso = "[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\n"
 for count in (10, 2000, 20000):
     half = count // 2
     (large / f"config-{count}").write_text(sso + profiles(half) + config + "\n" + profiles(count - half, half))
-    (large / f"credentials-{count}").write_text(sections(count // 2) + credentials + "\n" + sections(count // 2))
+    (large / f"credentials-{count}").write_text(sections(count // 2) + credentials + "\n" + sections(count // 2, count // 2))
 limit = 4 * 1024 * 1024 - 4096
 text, count = sso + config + "\n", 0
 while len(text.encode()) < limit:
