@@ -93,45 +93,12 @@ struct ConfigFileContents: Sendable {
     /// the number of its first line; `body` returns the number of the line after the run, or `nil` to stop.
     /// Returns whether every run was read and taken.
     func forEachRun(_ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Int?) -> Bool {
-        forEachRun(in: 0..<count, body)
-    }
-
-    /// ``forEachRun(_:)`` over the lines in `range`, which starts at a line's start; its first line is line 1.
-    func forEachRun(in range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Int?) -> Bool {
         switch storage {
         case .memory(let bytes):
-            return bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range]), range.lowerBound, 1) }
-                != nil
+            return bytes.withUnsafeBufferPointer { body($0, 0, 1) } != nil
         case .file(let file):
-            return file.forEachRun(in: range, body)
+            return file.forEachRun(body)
         }
-    }
-
-    /// The start of a line beginning with `[` at column 0 and holding a `]` after it, at or after `offset` and
-    /// within `window` bytes: where a scan can start afresh, since such a line is a section header whatever comes
-    /// before it. `nil` when there is none.
-    func headerLineStart(from offset: Int, window: Int) -> Int? {
-        guard offset > 0, offset < count else { return nil }
-        let range = (offset - 1)..<min(count, offset + window)
-        guard let bytes = bytes(range) else { return nil }
-        var index = 0
-        while index + 1 < bytes.count {
-            let byte = bytes[index]
-            // A line starts after \n, or after a \r that no \n follows.
-            if (byte == 0x0A || (byte == 0x0D && bytes[index + 1] != 0x0A)) && bytes[index + 1] == UInt8(ascii: "[") {
-                var end = index + 2
-                var close: Int?
-                while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D {
-                    if bytes[end] == UInt8(ascii: "]") { close = end }
-                    end += 1
-                }
-                if let close, close - (index + 1) >= 2, end < bytes.count { return range.lowerBound + index + 1 }
-                index = end
-                continue
-            }
-            index += 1
-        }
-        return nil
     }
 
     /// Throws when an open file changed since it was opened (its sections then may not be the ones scanned).
@@ -211,10 +178,9 @@ private final class OpenConfigFile: @unchecked Sendable {
         return failed || !isUnchanged ? nil : bytes
     }
 
-    func forEachRun(in range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Int?) -> Bool {
-        let size = range.upperBound
+    func forEachRun(_ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Int?) -> Bool {
         var buffer = [UInt8](repeating: 0, count: ConfigFileContents.chunkSize)
-        var offset = range.lowerBound  // file offset of buffer[0]
+        var offset = 0  // file offset of buffer[0]
         var filled = 0
         var line = 1
         var atEnd = false

@@ -38,12 +38,6 @@ struct INIIndex: Sendable {
         /// The header's line number.
         var line: Int { Int(headerLine) }
 
-        /// The block with its line number `lines` higher (for the second half of a file scanned in two).
-        func movedDown(by lines: Int) -> Block {
-            var moved = self
-            moved.headerLine = Int32(clamping: Int(headerLine) + lines)
-            return moved
-        }
     }
 
     var contents: ConfigFileContents
@@ -178,15 +172,6 @@ struct RepeatFinder {
         }
     }
 
-    /// Adds what `other` (of the same size) saw: a bit both saw is a bit hit twice.
-    mutating func merge(_ other: RepeatFinder) {
-        for index in seen.indices {
-            twice[index] |= other.twice[index] | (seen[index] & other.seen[index])
-            seen[index] |= other.seen[index]
-            if twice[index] != 0 { suspected = true }
-        }
-    }
-
     /// Whether two of `fingerprints` (every one added, in any order) are equal.
     func hasRepeat(in fingerprints: [UInt64]) -> Bool {
         guard suspected else { return false }
@@ -205,21 +190,12 @@ enum INIScanner {
     static func index(_ contents: ConfigFileContents) -> INIIndex? {
         // Generated configs run about 100 bytes a profile: sized for that, nothing grows on the way.
         let expected = contents.count / 100
-        if contents.count >= inTwoFrom,
-            let split = contents.headerLineStart(from: contents.count / 2, window: 256 * 1024)
-        {
-            return indexInTwo(contents, split: split, expected: expected)
-        }
-        var scan = Scan(expectedSections: expected, repeatBits: expected)
+        var scan = Scan(expectedSections: expected)
         guard contents.forEachRun({ run, offset, firstLine in scan.lines(run, offset: offset, firstLine: firstLine) })
         else { return nil }
         scan.closeBlock(at: contents.count)
         return finish(contents, scan)
     }
-
-    /// Files from this size are scanned in two halves at once, one on a second thread: the machines this runs on
-    /// have two cores or more, and a scan of megabytes is the whole cost of a run.
-    static let inTwoFrom = 1024 * 1024
 
     private static func finish(_ contents: ConfigFileContents, _ scan: Scan) -> INIIndex? {
         guard !scan.repeats.hasRepeat(in: scan.fingerprints) else { return nil }
@@ -229,65 +205,6 @@ enum INIScanner {
         index.irregular = scan.irregular
         index.fingerprints = scan.fingerprints
         return index
-    }
-
-    /// Scans the lines before `split` on a second thread and those from it on this one. `split` starts a line that
-    /// is a section header whatever comes before it (``ConfigFileContents/headerLineStart(from:window:)``), so the
-    /// second half starts afresh; the halves are joined by shifting the second one's line numbers and section
-    /// indices, and by checking repeats of headers and `[DEFAULT]` keys across them.
-    private static func indexInTwo(_ contents: ConfigFileContents, split: Int, expected: Int) -> INIIndex? {
-        final class Half: @unchecked Sendable {
-            // Written by one thread, read by the other only after pthread_join.
-            var scan: Scan
-            var nextLine: Int?
-            init(_ scan: Scan) { self.scan = scan }
-        }
-        let first = Half(Scan(expectedSections: expected / 2 + 1, repeatBits: expected))
-        let second = Half(Scan(expectedSections: expected / 2 + 1, repeatBits: expected))
-        func scan(_ half: Half, _ range: Range<Int>) {
-            var next: Int?
-            let read = contents.forEachRun(in: range) { run, offset, firstLine in
-                next = half.scan.lines(run, offset: offset, firstLine: firstLine)
-                return next
-            }
-            half.scan.closeBlock(at: range.upperBound)
-            half.nextLine = read ? next ?? 1 : nil
-        }
-        let ran = onSecondThread({ scan(first, 0..<split) }) { scan(second, split..<contents.count) }
-        if !ran { scan(first, 0..<split) }
-        guard let linesBefore = first.nextLine.map({ $0 - 1 }), second.nextLine != nil else { return nil }
-        guard first.scan.defaultKeys.isDisjoint(with: second.scan.defaultKeys) else { return nil }
-        var joined = first.scan
-        let shift = joined.sections.count
-        joined.sections += second.scan.sections.map { $0.movedDown(by: linesBefore) }
-        joined.defaults += second.scan.defaults.map { $0.movedDown(by: linesBefore) }
-        joined.irregular += second.scan.irregular.map { $0 + shift }
-        joined.fingerprints += second.scan.fingerprints
-        joined.repeats.merge(second.scan.repeats)
-        return finish(contents, joined)
-    }
-
-    /// Runs `other` on a new thread while `body` runs on this one; `false` (nothing run but `body`) when no thread
-    /// could be started.
-    private static func onSecondThread(_ other: @escaping () -> Void, _ body: () -> Void) -> Bool {
-        final class Work: @unchecked Sendable {
-            let run: () -> Void
-            init(_ run: @escaping () -> Void) { self.run = run }
-        }
-        let work = Unmanaged.passRetained(Work(other)).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { raw in
-            Unmanaged<Work>.fromOpaque(raw!).takeRetainedValue().run()
-            return nil
-        }, work)
-        guard started == 0 else {
-            Unmanaged<Work>.fromOpaque(work).release()
-            body()
-            return false
-        }
-        body()
-        pthread_join(thread, nil)
-        return true
     }
 
     /// The index of the first `a` or `b` in `bytes` from `start`, or `bytes.count`: eight bytes at a time, since
@@ -317,7 +234,7 @@ enum INIScanner {
         byte == 0x20 || (0x09...0x0D).contains(byte) || (0x1C...0x1F).contains(byte)
     }
 
-    fileprivate struct Scan {
+    private struct Scan {
         var sections: [INIIndex.Block] = []
         var defaults: [INIIndex.Block] = []
         var irregular: [Int] = []
@@ -334,11 +251,10 @@ enum INIScanner {
         var nested = false
         var indentLevel = 0
 
-        /// `repeatBits`: the fingerprints the repeat finder is sized for (the same in both halves of a file).
-        init(expectedSections: Int, repeatBits: Int) {
+        init(expectedSections: Int) {
             sections.reserveCapacity(expectedSections)
             fingerprints.reserveCapacity(expectedSections)
-            repeats = RepeatFinder(expected: repeatBits)
+            repeats = RepeatFinder(expected: expectedSections)
         }
 
         /// Scans `run`, whole lines with their ends (Python's universal newlines), the first of them line
@@ -531,12 +447,6 @@ private struct KeySet {
     mutating func reset() {
         count = 0
         if !large.isEmpty { large.removeAll() }
-    }
-
-    /// Whether no key of this set is in `other`.
-    func isDisjoint(with other: KeySet) -> Bool {
-        guard count > 0, other.count > 0 else { return true }
-        return Set(fingerprints[..<count]).isDisjoint(with: other.fingerprints[..<other.count])
     }
 
     /// Adds `key` (already stripped of ASCII white space), of which `readable` bytes may be read; `false` when the

@@ -158,31 +158,6 @@ struct INIFileOnDiskTests {
         ("not UTF-8 at the end", filler(2000) + "[profile bad]\nk = \u{FFFD}\n"),
     ]
 
-    /// Files of two halves scanned at once (``INIScanner/inTwoFrom`` and more), with what joins the halves.
-    static let halves: [(String, String)] = [
-        ("a megabyte of profiles", filler(16000)),
-        ("[DEFAULT] in both halves, CRLF", ("[DEFAULT]\nfirst = 1\n" + filler(16000) + "[DEFAULT]\nsecond = 2\n")
-            .replacingOccurrences(of: "\n", with: "\r\n")),
-        ("a [DEFAULT] key repeated across the halves", "[DEFAULT]\nk = 1\n" + filler(16000) + "[DEFAULT]\nK = 2\n"),
-        ("a section repeated across the halves", filler(16000) + "[profile gen3]\n"),
-        ("lone CR line ends in both halves", filler(16000).replacingOccurrences(of: "\n", with: "\r")),
-    ]
-
-    @Test("files scanned in two halves read the same as parsed whole, on disk and in memory", arguments: halves.map(\.0))
-    func twoHalves(_ name: String) throws {
-        let bytes = Array(try #require(Self.halves.first { $0.0 == name }?.1).utf8)
-        #expect(bytes.count >= INIScanner.inTwoFrom)
-        #expect(INIFileAgreement.difference(bytes) == nil)
-        let path = try temporaryFile(bytes)
-        defer { unlink(path) }
-        #expect(INIFileAgreement.difference(atPath: path) == nil)
-        if name == "a megabyte of profiles" {
-            let config = try AWSConfig.load(ConfigFiles(configPath: path, credentialsPath: path + ".none"))
-            #expect(config.configFile?.isIndexed == true)
-            #expect(config.location(of: "region", in: "gen15999") == FileLocation(path: path, line: 15999 * 4 + 3))
-        }
-    }
-
     @Test("large files read the same in parts as parsed whole, errors included", arguments: files.map(\.0))
     func agreement(_ name: String) throws {
         var bytes = Array(try #require(Self.files.first { $0.0 == name }?.1).utf8)
@@ -219,5 +194,5 @@ func temporaryFile(_ bytes: [UInt8]) throws -> String {
     defer { close(fd) }
     let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     try #require(written == bytes.count)
-    return String(cString: template)
+    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
