@@ -15,7 +15,9 @@ import pytest
 
 pytest.register_assert_rewrite("harness")
 
+from cache_harness import CountingProxy  # noqa: E402
 from harness import Sandbox, find_binary, moto_peer  # noqa: E402
+import imds_harness  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -69,3 +71,23 @@ def bash() -> str:
 @pytest.fixture(scope="session")
 def zsh() -> str:
     return _require("zsh")
+
+
+@pytest.fixture
+def emulator(tmp_path: Path):
+    """The loopback IMDS emulator (IMDSv2 tokens, fault modes), stopped when the test ends."""
+    server = imds_harness.IMDSEmulator(tmp_path / "imds.port")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def proxy(moto):
+    """A counting proxy in front of the session's moto: every STS request a test's runs make passes through it."""
+    server = CountingProxy(moto.url)
+    try:
+        yield server
+    finally:
+        server.stop()

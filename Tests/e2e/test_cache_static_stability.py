@@ -59,15 +59,6 @@ def served_with_warning(result, cached: dict, profile: str) -> re.Match:
 
 
 @pytest.fixture
-def emulator(tmp_path):
-    server = imds.IMDSEmulator(tmp_path / "imds.port")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def instance_session(sandbox, emulator):
     """[profile inst] (the instance role), its session, which expires 59 minutes from now, cached in a file."""
     sandbox.write_config("[profile inst]\ncredential_source = Ec2InstanceMetadata\n")

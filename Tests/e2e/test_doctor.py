@@ -10,8 +10,7 @@ import os
 import re
 import time
 
-import imds_harness as imds
-from cache_harness import CountingProxy, cache_dir, credential_process, key_file, seed_app_chain
+from cache_harness import cache_dir, credential_process, key_file, seed_app_chain
 from harness import parse_credential_document
 from snapshot_harness import expect_snapshot
 from test_cache_keyring import in_keyring_session, step
@@ -20,24 +19,6 @@ import pytest
 
 HOOK = 'eval "$(aws-elevate shell-init bash)"\n'
 EM_DASH = "\u2014"
-
-
-@pytest.fixture
-def proxy(moto):
-    server = CountingProxy(moto.url)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    server = imds.IMDSEmulator(tmp_path / "imds.port")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def doctor(sandbox, env: dict[str, str] | None = None, drop: tuple[str, ...] = ()):

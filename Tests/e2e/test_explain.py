@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import stat
 
-import imds_harness as imds
-from cache_harness import CountingProxy, cache_dir, credential_process, only_entry, seed_app_chain, sts_env
+from cache_harness import cache_dir, credential_process, only_entry, seed_app_chain, sts_env
 from harness import EXIT_CONFIGURATION, assert_failure, parse_credential_document
 from snapshot_harness import expect_snapshot
 from test_cache_keyring import in_keyring_session, step
@@ -47,25 +46,6 @@ aws_access_key_id = {KEY_ID}
 aws_secret_access_key = {SECRET}
 aws_session_token = {TOKEN}
 """
-
-
-@pytest.fixture
-def proxy(moto):
-    """A counting proxy in front of moto: every STS request explain could make would pass through it."""
-    server = CountingProxy(moto.url)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    server = imds.IMDSEmulator(tmp_path / "imds.port")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def explain(sandbox, *args: str, env: dict[str, str] | None = None):

@@ -18,15 +18,6 @@ INSTANCE_PROFILE = "[profile inst]\ncredential_source = Ec2InstanceMetadata\n"
 
 
 @pytest.fixture
-def emulator(tmp_path):
-    server = imds.IMDSEmulator(tmp_path / "imds.port")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def inst(sandbox):
     """A sandbox whose config holds [profile inst] with credential_source = Ec2InstanceMetadata."""
     sandbox.write_config(INSTANCE_PROFILE)

@@ -26,14 +26,13 @@ serves. With --exit-with-stdin it exits when its standard input closes, so a tes
 emulator with it.
 """
 
-import argparse
 import json
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from loopback_server import serve
+import loopback_server
 
 DEFAULT_PATH = "/v1/credentials"
 
@@ -164,15 +163,5 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = _dispatch
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--port-file")
-    parser.add_argument("--exit-with-stdin", action="store_true")
-    args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    return serve(server, exit_with_stdin=args.exit_with_stdin, port_file=args.port_file)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(loopback_server.main(Handler, __doc__.splitlines()[0]))

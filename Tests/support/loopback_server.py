@@ -1,8 +1,11 @@
-"""The serving loop shared by the test peers that are scripts (the IMDS emulator, the STS fault proxy)."""
+"""The serving loop shared by the test peers that are scripts (the IMDS, container and SSO emulators, the STS fault
+proxy)."""
 
+import argparse
 import os
 import sys
 import threading
+from http.server import ThreadingHTTPServer
 
 
 def serve(server, *, exit_with_stdin: bool, port_file: str | None = None) -> int:
@@ -26,3 +29,15 @@ def serve(server, *, exit_with_stdin: bool, port_file: str | None = None) -> int
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def main(handler, description: str) -> int:
+    """The command line of an emulator script: `--port` (0: any free one), `--port-file`, `--exit-with-stdin`; serves
+    `handler` on loopback with ``serve``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port-file")
+    parser.add_argument("--exit-with-stdin", action="store_true")
+    args = parser.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    return serve(server, exit_with_stdin=args.exit_with_stdin, port_file=args.port_file)

@@ -36,7 +36,6 @@ Run: sso_emulator.py [--port N] [--port-file PATH] [--exit-with-stdin]; it print
 serves. With --exit-with-stdin it exits when its standard input closes.
 """
 
-import argparse
 import json
 import sys
 import threading
@@ -44,7 +43,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from loopback_server import serve
+import loopback_server
 
 FAR_FUTURE = 4_000_000_000
 
@@ -200,15 +199,5 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = _dispatch
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--port-file")
-    parser.add_argument("--exit-with-stdin", action="store_true")
-    args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    return serve(server, exit_with_stdin=args.exit_with_stdin, port_file=args.port_file)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(loopback_server.main(Handler, __doc__.splitlines()[0]))
