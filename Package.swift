@@ -343,7 +343,7 @@ let package = Package(
         .testTarget(
             name: "IMDSSourceTests",
             dependencies: [
-                "IMDSSource", "ElevateCore",
+                "IMDSSource", "ElevateCore", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
@@ -353,7 +353,7 @@ let package = Package(
         .testTarget(
             name: "ECSSourceTests",
             dependencies: [
-                "ECSSource", "ElevateCore", "ElevateHTTP",
+                "ECSSource", "ElevateCore", "ElevateHTTP", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],

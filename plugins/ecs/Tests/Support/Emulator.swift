@@ -1,5 +1,6 @@
 import ElevateHTTP
 import Foundation
+import TestSupport
 
 /// One process of `Tests/support/ecs_emulator.py` on a free loopback port, for one test.
 ///
@@ -47,35 +48,8 @@ final class Emulator: @unchecked Sendable {
 
     /// Starts an emulator loaded with the example credentials, in mode `normal`, requiring `token` if given.
     static func start(token: String? = nil) throws -> Emulator {
-        let script = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Tests/support/ecs_emulator.py")
-        let portFile = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ecs-emulator-\(UUID().uuidString).port")
-        defer { try? FileManager.default.removeItem(at: portFile) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--port-file", portFile.path, "--exit-with-stdin"]
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(15)
-        var port: Int? = nil
-        while port == nil {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), let number = Int(text) {
-                port = number
-            } else if !process.isRunning {
-                throw Failure(description: "the ECS emulator exited before it was ready")
-            } else if Date() > deadline {
-                process.terminate()
-                throw Failure(description: "the ECS emulator did not start within 15 s")
-            } else {
-                usleep(20_000)
-            }
-        }
-        let emulator = Emulator(port: port!, process: process, input: input)
+        let (port, process, input) = try ScriptPeer.start("ecs_emulator.py", name: "ECS emulator")
+        let emulator = Emulator(port: port, process: process, input: input)
         try emulator.credentials([
             "AccessKeyId": accessKeyId, "SecretAccessKey": secretAccessKey, "Token": sessionToken,
             "Expiration": expiration, "RoleArn": "arn:aws:iam::123456789012:role/task",

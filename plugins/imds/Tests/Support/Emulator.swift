@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// One process of `Tests/support/imds_emulator.py` on a free loopback port, for one test.
 ///
@@ -50,35 +51,8 @@ final class Emulator: @unchecked Sendable {
 
     /// Starts an emulator loaded with the example credentials, in mode `normal`.
     static func start() throws -> Emulator {
-        let script = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Tests/support/imds_emulator.py")
-        let portFile = FileManager.default.temporaryDirectory
-            .appendingPathComponent("imds-emulator-\(UUID().uuidString).port")
-        defer { try? FileManager.default.removeItem(at: portFile) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--port-file", portFile.path, "--exit-with-stdin"]
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(15)
-        var port: Int? = nil
-        while port == nil {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), let number = Int(text) {
-                port = number
-            } else if !process.isRunning {
-                throw Failure(description: "the IMDS emulator exited before it was ready")
-            } else if Date() > deadline {
-                process.terminate()
-                throw Failure(description: "the IMDS emulator did not start within 15 s")
-            } else {
-                usleep(20_000)
-            }
-        }
-        let emulator = Emulator(port: port!, process: process, input: input)
+        let (port, process, input) = try ScriptPeer.start("imds_emulator.py", name: "IMDS emulator")
+        let emulator = Emulator(port: port, process: process, input: input)
         try emulator.control("POST", "/_emulator/credentials", json: [
             "role": role, "AccessKeyId": accessKeyId, "SecretAccessKey": secretAccessKey,
             "Token": sessionToken, "Expiration": expiration,
