@@ -34,41 +34,12 @@ struct ConfigFileContents: Sendable {
     /// Opens the file at `path`, with the rules of ``readConfigFile(at:limit:)``: `nil` when nothing is there to
     /// read, errors for a directory, a permission or read error, or a file larger than `limit`.
     static func open(at path: String, limit: Int) throws(ConfigError) -> ConfigFileContents? {
-        // O_NONBLOCK: opening a FIFO must not wait for a writer.
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        if fd < 0 {
-            let code = errno
-            if code == ENOENT || code == ENOTDIR { return nil }
-            throw .unreadable(path: path, reason: errnoText(code))
-        }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let code = errno
-            close(fd)
-            throw .unreadable(path: path, reason: errnoText(code))
-        }
-        let type = info.st_mode & S_IFMT
-        if type == S_IFDIR {
-            close(fd)
-            throw .unreadable(path: path, reason: "it is a directory")
-        }
-        guard type == S_IFREG else {
-            close(fd)
-            return nil
-        }
-        if Int64(info.st_size) > Int64(limit) {
-            close(fd)
-            throw .tooLarge(path: path, size: Int64(info.st_size))
-        }
+        guard let (fd, info) = try openConfigFile(at: path, limit: limit) else { return nil }
         if info.st_size > chunkSize {
             return ConfigFileContents(file: OpenConfigFile(fd: fd, path: path, identity: FileIdentity(info)))
         }
         defer { close(fd) }
-        switch readAll(fd: fd, sizeHint: Int(info.st_size), limit: limit) {
-        case .bytes(let bytes): return ConfigFileContents(bytes)
-        case .tooLarge: throw .tooLarge(path: path, size: max(Int64(info.st_size), Int64(limit) + 1))
-        case .failed(let code): throw .unreadable(path: path, reason: errnoText(code))
-        }
+        return ConfigFileContents(try readConfigFile(fd: fd, size: Int(info.st_size), path: path, limit: limit))
     }
 
     /// The bytes at `range`; `nil` when an open file can no longer be read as it was when opened.

@@ -107,6 +107,14 @@ private func passwordHome(_ entry: UnsafeMutablePointer<passwd>?) -> String? {
 /// permission error or a read error throws. Files larger than `limit` bytes are rejected from their `fstat` size,
 /// before reading, and a file that grows past the limit while it is read is rejected too.
 func readConfigFile(at path: String, limit: Int) throws(ConfigError) -> [UInt8]? {
+    guard let (fd, info) = try openConfigFile(at: path, limit: limit) else { return nil }
+    defer { close(fd) }
+    return try readConfigFile(fd: fd, size: Int(info.st_size), path: path, limit: limit)
+}
+
+/// Opens the configuration file at `path` for reading, with the rules of ``readConfigFile(at:limit:)``: `nil` when
+/// nothing is there to read; the caller closes the descriptor.
+func openConfigFile(at path: String, limit: Int) throws(ConfigError) -> (fd: Int32, info: stat)? {
     // O_NONBLOCK: opening a FIFO must not wait for a writer.
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     if fd < 0 {
@@ -114,17 +122,33 @@ func readConfigFile(at path: String, limit: Int) throws(ConfigError) -> [UInt8]?
         if code == ENOENT || code == ENOTDIR { return nil }
         throw .unreadable(path: path, reason: errnoText(code))
     }
-    defer { close(fd) }
     var info = stat()
-    guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: errnoText(errno)) }
+    guard fstat(fd, &info) == 0 else {
+        let code = errno
+        close(fd)
+        throw .unreadable(path: path, reason: errnoText(code))
+    }
     let type = info.st_mode & S_IFMT
-    if type == S_IFDIR { throw .unreadable(path: path, reason: "it is a directory") }
-    guard type == S_IFREG else { return nil }
-    if Int64(info.st_size) > Int64(limit) { throw .tooLarge(path: path, size: Int64(info.st_size)) }
+    if type == S_IFDIR {
+        close(fd)
+        throw .unreadable(path: path, reason: "it is a directory")
+    }
+    guard type == S_IFREG else {
+        close(fd)
+        return nil
+    }
+    if Int64(info.st_size) > Int64(limit) {
+        close(fd)
+        throw .tooLarge(path: path, size: Int64(info.st_size))
+    }
+    return (fd, info)
+}
 
-    switch readAll(fd: fd, sizeHint: Int(info.st_size), limit: limit) {
+/// The whole of the open configuration file `fd`, whose `fstat` size was `size`.
+func readConfigFile(fd: Int32, size: Int, path: String, limit: Int) throws(ConfigError) -> [UInt8] {
+    switch readAll(fd: fd, sizeHint: size, limit: limit) {
     case .bytes(let bytes): return bytes
-    case .tooLarge: throw .tooLarge(path: path, size: max(Int64(info.st_size), Int64(limit) + 1))
+    case .tooLarge: throw .tooLarge(path: path, size: max(Int64(size), Int64(limit) + 1))
     case .failed(let code): throw .unreadable(path: path, reason: errnoText(code))
     }
 }
