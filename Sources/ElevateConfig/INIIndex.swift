@@ -71,33 +71,23 @@ struct INIIndex: Sendable {
 /// A 64-bit fingerprint of a byte string, eight bytes at a time. Fingerprints that agree make the scanner give up
 /// (the full parser then decides), so a crafted collision costs speed, never correctness.
 enum Fingerprint {
-    static func of(_ bytes: UnsafeBufferPointer<UInt8>, lowercasingASCII: Bool = false) -> UInt64 {
-        guard let base = bytes.baseAddress else { return 0 }
-        let raw = UnsafeRawPointer(base)
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
-        var offset = 0
-        while offset < bytes.count {
-            var word: UInt64
-            if offset + 8 <= bytes.count {
-                word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            } else {
-                word = Fingerprint.tail(raw + offset, count: bytes.count - offset)
-            }
-            if lowercasingASCII { word = lowercased(word) }
-            hash = (hash ^ word) &* 0x9E37_79B9_7F4A_7C15
-            hash ^= hash >> 29
-            offset += 8
-        }
-        return hash
+    static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        // Without lower-casing no byte makes it give up.
+        hash(bytes, readable: bytes.count, lowercasingASCII: false)!
     }
 
-    /// ``of(_:lowercasingASCII:)`` lower-casing, or `nil` when `bytes` are not all ASCII. `readable` bytes from
-    /// the start of `bytes` may be read (at least `bytes.count`): with eight past the last word, its tail is one
-    /// load instead of a copy.
+    /// ``of(_:)`` of the ASCII lower-case form, or `nil` when `bytes` are not all ASCII. `readable` bytes from the
+    /// start of `bytes` may be read (at least `bytes.count`): with eight past the last word, its tail is one load
+    /// instead of a copy.
     static func ofASCII(_ bytes: UnsafeBufferPointer<UInt8>, readable: Int) -> UInt64? {
-        guard let base = bytes.baseAddress else { return 0xCBF2_9CE4_8422_2325 }
-        let raw = UnsafeRawPointer(base)
+        hash(bytes, readable: readable, lowercasingASCII: true)
+    }
+
+    @inline(__always)
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>, readable: Int, lowercasingASCII: Bool) -> UInt64? {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return hash }
+        let raw = UnsafeRawPointer(base)
         var offset = 0
         while offset < bytes.count {
             var word: UInt64
@@ -109,8 +99,11 @@ enum Fingerprint {
             } else {
                 word = Fingerprint.tail(raw + offset, count: left)
             }
-            if word & 0x8080_8080_8080_8080 != 0 { return nil }
-            hash = (hash ^ lowercased(word)) &* 0x9E37_79B9_7F4A_7C15
+            if lowercasingASCII {
+                if word & 0x8080_8080_8080_8080 != 0 { return nil }
+                word = lowercased(word)
+            }
+            hash = (hash ^ word) &* 0x9E37_79B9_7F4A_7C15
             hash ^= hash >> 29
             offset += 8
         }
