@@ -176,7 +176,7 @@ struct ExecCommand: AsyncParsableCommand {
     /// A `default` profile with credentials of its own outranks the endpoint in botocore's chain (its shared
     /// credentials, process and config providers come before the container provider); say so once.
     private func warnAboutDefaultProfile(pipeline: Pipeline) {
-        guard let config = try? AWSConfig.load(ConfigFiles.locate(environment: pipeline.environment)),
+        guard let config = try? pipeline.config(),
             let fallback = config.profile(named: "default")
         else { return }
         let keys = [

@@ -52,7 +52,9 @@ struct Pipeline {
     func config() throws -> AWSConfig {
         let files = ConfigFiles.locate(environment: environment)
         logger.debug("config files: \(files.configPath), \(files.credentialsPath)")
-        return try AWSConfig.load(files)
+        let config = try AWSConfig.load(files, indexes: ConfigIndexFiles.forRun(environment: environment))
+        for reading in config.readings { logger.debug("config file \(reading)") }
+        return config
     }
 
     /// The plan for `profile`, from the AWS config files, with every step's settings read and checked.

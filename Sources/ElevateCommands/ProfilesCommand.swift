@@ -1,4 +1,5 @@
 import ArgumentParser
+import ElevateCache
 import ElevateConfig
 import ElevateCore
 
@@ -18,7 +19,8 @@ struct ProfilesCommand: ParsableCommand {
         let files = ConfigFiles.locate(environment: environment)
         let config: AWSConfig
         do {
-            config = try AWSConfig.load(files).forManyLookups()
+            config = try AWSConfig.load(files, indexes: ConfigIndexFiles.forRun(environment: environment))
+                .forManyLookups()
         } catch {
             writeStderrLine(singleLine("aws-elevate: profiles: \(error.problem) — \(error.remedy)"))
             throw ExitCode(error.category.exitCode)

@@ -84,6 +84,11 @@ public struct AWSConfig: Sendable {
     /// Whether the credentials file existed when it was loaded.
     public var credentialsFileExists: Bool { credentialsFile != nil }
 
+    /// How each existing file was read (`'PATH': scanned, …`), for `--debug`.
+    public var readings: [String] {
+        [configFile, credentialsFile].compactMap { $0.map { "'\($0.path)': \($0.reading.rawValue)" } }
+    }
+
     /// The profile `name` as the config file alone gives it; botocore looks for static keys per file.
     func configProfile(named name: String) -> FileProfile? {
         guard let configFile, let section = configFile.lastSection(.profile, named: name) else { return nil }
@@ -110,10 +115,15 @@ public struct AWSConfig: Sendable {
     /// Throws when a file exists but cannot be read (permissions, a directory), is larger than
     /// ``maximumFileSize``, is not UTF-8, or is not valid INI; every error names the file, and the line when there
     /// is one.
-    public static func load(_ files: ConfigFiles) throws(ConfigError) -> AWSConfig {
+    ///
+    /// `indexes` keeps where the sections of a large file are, so that the next run finds them without reading the
+    /// whole file again while it stays unchanged (``ConfigIndexStore``).
+    public static func load(_ files: ConfigFiles, indexes: (any ConfigIndexStore)? = nil) throws(ConfigError)
+        -> AWSConfig
+    {
         let config = try ConfigFileContents.open(at: files.configPath, limit: maximumFileSize)
         let credentials = try ConfigFileContents.open(at: files.credentialsPath, limit: maximumFileSize)
-        return try build(config: config, credentials: credentials, files: files)
+        return try build(config: config, credentials: credentials, files: files, indexes: indexes)
     }
 
     /// Throws when a large file, read in parts, changed on disk since it was checked (see ``ConfigFileContents``):
@@ -133,12 +143,15 @@ public struct AWSConfig: Sendable {
             files: files)
     }
 
-    static func build(config: ConfigFileContents?, credentials: ConfigFileContents?, files: ConfigFiles)
-        throws(ConfigError) -> AWSConfig
-    {
-        let configFile = try config.map { contents throws(ConfigError) in try INIFile(contents, path: files.configPath) }
+    static func build(
+        config: ConfigFileContents?, credentials: ConfigFileContents?, files: ConfigFiles,
+        indexes: (any ConfigIndexStore)? = nil
+    ) throws(ConfigError) -> AWSConfig {
+        let configFile = try config.map { contents throws(ConfigError) in
+            try INIFile(contents, path: files.configPath, store: indexes)
+        }
         let credentialsFile = try credentials.map { contents throws(ConfigError) in
-            try INIFile(contents, path: files.credentialsPath)
+            try INIFile(contents, path: files.credentialsPath, store: indexes)
         }
         return AWSConfig(configFile: configFile, credentialsFile: credentialsFile, files: files)
     }

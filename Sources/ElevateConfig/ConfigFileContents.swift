@@ -34,9 +34,13 @@ struct ConfigFileContents: Sendable {
     /// Opens the file at `path`, with the rules of ``readConfigFile(at:limit:)``: `nil` when nothing is there to
     /// read, errors for a directory, a permission or read error, or a file larger than `limit`.
     static func open(at path: String, limit: Int) throws(ConfigError) -> ConfigFileContents? {
+        // Before opening: every read comes after this time (see ``openedAfter``).
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
         guard let (fd, info) = try openConfigFile(at: path, limit: limit) else { return nil }
         if info.st_size > chunkSize {
-            return ConfigFileContents(file: OpenConfigFile(fd: fd, path: path, identity: FileIdentity(info)))
+            return ConfigFileContents(
+                file: OpenConfigFile(fd: fd, path: path, identity: FileIdentity(info), openedAfter: now))
         }
         defer { close(fd) }
         return ConfigFileContents(try readConfigFile(fd: fd, size: Int(info.st_size), path: path, limit: limit))
@@ -72,6 +76,18 @@ struct ConfigFileContents: Sendable {
         }
     }
 
+    /// The identity of a file kept open (a large one) when it was opened; `nil` for bytes in memory.
+    var identity: FileIdentity? {
+        if case .file(let file) = storage { return file.identity }
+        return nil
+    }
+
+    /// For a file kept open: the clock (`CLOCK_REALTIME`) just before it was opened, so every byte was read after it.
+    var openedAfter: timespec? {
+        if case .file(let file) = storage { return file.openedAfter }
+        return nil
+    }
+
     /// Throws when an open file changed since it was opened (its sections then may not be the ones scanned).
     func checkUnchanged() throws(ConfigError) {
         if case .file(let file) = storage, !file.isUnchanged { throw file.changed }
@@ -80,12 +96,20 @@ struct ConfigFileContents: Sendable {
 
 /// What tells one version of a file from another: an edit in place changes the size or the times, a replacement
 /// the inode.
-private struct FileIdentity: Equatable {
+struct FileIdentity: Sendable, Equatable {
     var device: UInt64
     var inode: UInt64
     var size: Int64
     var modified: (Int, Int)
     var changed: (Int, Int)
+
+    init(device: UInt64, inode: UInt64, size: Int64, modified: (Int, Int), changed: (Int, Int)) {
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.modified = modified
+        self.changed = changed
+    }
 
     init(_ info: stat) {
         device = UInt64(info.st_dev)
@@ -110,11 +134,13 @@ private final class OpenConfigFile: @unchecked Sendable {
     let path: String
     let size: Int
     let identity: FileIdentity
+    let openedAfter: timespec
 
-    init(fd: Int32, path: String, identity: FileIdentity) {
+    init(fd: Int32, path: String, identity: FileIdentity, openedAfter: timespec) {
         self.fd = fd
         self.path = path
         self.identity = identity
+        self.openedAfter = openedAfter
         size = Int(identity.size)
     }
 

@@ -16,17 +16,30 @@ struct INIFile: Sendable {
         case parsed(INIDocument)
     }
 
+    /// How a file was read, for `--debug`.
+    enum Reading: String, Sendable {
+        case indexFromCache = "sections found through the index stored for this version of the file"
+        case scanned = "scanned, its sections parsed when asked for"
+        case parsedWhole = "parsed whole"
+    }
+
     let path: String
     private let storage: Storage
+    let reading: Reading
 
     /// Checks `contents` as ``INIParser`` does and throws its error for a file it rejects. `indexing: false` parses
-    /// the whole file at once, as when the scanner cannot vouch for one.
-    init(_ contents: ConfigFileContents, path: String, indexing: Bool = true) throws(ConfigError) {
+    /// the whole file at once, as when the scanner cannot vouch for one. `store` keeps the index of a large file
+    /// for the next run (``INIIndexRecord``).
+    init(
+        _ contents: ConfigFileContents, path: String, indexing: Bool = true, store: (any ConfigIndexStore)? = nil
+    ) throws(ConfigError) {
         self.path = path
-        if indexing, let index = INIScanner.index(contents) {
+        if indexing, let (index, recalled) = INIIndex.of(contents, path: path, store: store) {
             storage = .indexed(index)
+            reading = recalled ? .indexFromCache : .scanned
         } else {
             storage = .parsed(try INIParser.parse(try contents.all(), path: path))
+            reading = .parsedWhole
         }
     }
 
@@ -44,12 +57,13 @@ struct INIFile: Sendable {
         table.reserveCapacity(index.fingerprints.count)
         for (position, fingerprint) in index.fingerprints.enumerated() { table[fingerprint] = position }
         index.byFingerprint = table
-        return INIFile(path: path, storage: .indexed(index))
+        return INIFile(path: path, storage: .indexed(index), reading: reading)
     }
 
-    private init(path: String, storage: Storage) {
+    private init(path: String, storage: Storage, reading: Reading) {
         self.path = path
         self.storage = storage
+        self.reading = reading
     }
 
     /// Throws when the file was kept open and has changed since: sections read from it may not be the ones that

@@ -5,6 +5,9 @@ file read in parts. Same answers and the same errors as for a small file; botoco
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 from botocore.configloader import raw_config_parse
 from botocore.exceptions import ConfigParseError
@@ -81,3 +84,60 @@ def test_a_config_over_the_size_limit_is_refused_from_its_size(sandbox):
     assert (sandbox.home / ".aws" / "config").stat().st_size > 4 * 1024 * 1024
     result = sandbox.run("credential-process", "--profile", "acct100000000000-ReadOnly")
     assert result.returncode == 2 and f"bytes, more than the {4 * 1024 * 1024} bytes" in result.err, result.err
+
+
+KEYS = "[profile keys]\naws_access_key_id = AKIAEXAMPLEFIRST0001\naws_secret_access_key = first\n"
+
+
+def settled(sandbox, text: str) -> Path:
+    """A 20,000-profile config around `text`, left alone long enough that a run may store its index (a file changed
+    within the last two seconds gets none: its times could stay the same through another write)."""
+    surround(sandbox, text)
+    time.sleep(3.1)
+    return sandbox.home / ".cache" / "aws-elevate"
+
+
+def reading(result) -> str:
+    lines = [line for line in result.err.splitlines() if f"config file '" in line and "/.aws/config'" in line]
+    assert len(lines) == 1, result
+    return lines[0]
+
+
+def test_an_unchanged_large_config_is_read_through_its_stored_index_and_an_edit_is_seen_at_once(sandbox):
+    cache = settled(sandbox, KEYS)
+    first = sandbox.run("credential-process", "--profile", "keys", "--debug")
+    assert first.returncode == 0 and "scanned" in reading(first), first
+    records = sorted(cache.glob("config-index-*"))
+    assert len(records) == 1 and records[0].stat().st_mode & 0o777 == 0o600, records
+    second = sandbox.run("credential-process", "--profile", "keys", "--debug")
+    assert "stored for this version of the file" in reading(second), second
+    assert parse_credential_document(second)["AccessKeyId"] == "AKIAEXAMPLEFIRST0001"
+
+    # An edit in place of the same length, right after the run: the change time tells it apart.
+    config = sandbox.home / ".aws" / "config"
+    before = config.stat()
+    config.write_bytes(config.read_bytes().replace(b"AKIAEXAMPLEFIRST0001", b"AKIAEXAMPLESECOND001"))
+    assert config.stat().st_size == before.st_size and config.stat().st_ino == before.st_ino
+    third = sandbox.run("credential-process", "--profile", "keys", "--debug")
+    assert "scanned" in reading(third), third
+    assert parse_credential_document(third)["AccessKeyId"] == "AKIAEXAMPLESECOND001"
+
+    # A syntax error added is the same error as ever, though an index of the file's last version is stored.
+    with config.open("ab") as file:
+        file.write(b"[profile broken]\nno delimiter here\n")
+    broken = sandbox.run("credential-process", "--profile", "keys")
+    assert broken.returncode == 2 and "has no '=' or ':'" in broken.err, broken
+
+
+def test_cache_clear_removes_the_stored_index_and_cache_none_stores_none(sandbox):
+    cache = settled(sandbox, KEYS)
+    off = sandbox.run("credential-process", "--profile", "keys", env={"AWS_ELEVATE_CACHE": "none"})
+    assert off.returncode == 0, off
+    assert not cache.exists() or not list(cache.glob("config-index-*"))
+    assert sandbox.run("credential-process", "--profile", "keys").returncode == 0
+    assert len(list(cache.glob("config-index-*"))) == 1
+    listed = sandbox.run("cache", "list")
+    assert listed.returncode == 0 and "config-index" not in listed.out, listed
+    cleared = sandbox.run("cache", "clear")
+    assert cleared.returncode == 0, cleared
+    assert not list(cache.glob("config-index-*")), cleared
