@@ -5,7 +5,7 @@ import Glibc
 /// The records of where a large config file's sections are (`ElevateConfig`'s `ConfigIndexStore`), kept in the
 /// file backend's directory as `config-index-<16 hex digits>` with its checks: a private directory of the user,
 /// private regular files, never a symbolic link. They hold offsets and hashes of section names, no secret, and
-/// `cache clear` removes them with the leftovers. Any failure only means that the next run scans the file again.
+/// `cache clear` removes them. Any failure only means that the next run scans the file again.
 public struct ConfigIndexFiles: Sendable {
     static let prefix = "config-index-"
 

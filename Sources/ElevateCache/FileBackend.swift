@@ -219,7 +219,8 @@ public struct FileBackend: CacheBackend {
                 switch kind {
                 case .entry: removal.sessions += 1
                 case .staleEntry: removal.stale += 1
-                case .lock, .temporary, .staleLeftover, .configIndex, .configIndexTemporary: removal.leftovers += 1
+                case .lock, .temporary, .staleLeftover: removal.leftovers += 1
+                case .configIndex, .configIndexTemporary: removal.indexes += 1
                 }
             }
             return removal
@@ -255,7 +256,7 @@ enum CacheFileKind: Equatable {
     /// of a newer version are not matched: a newer aws-elevate may be using them.
     case staleLeftover(version: Int)
     /// `config-index-<16 hex digits>`: where a large config file's sections are (``ConfigIndexFiles``), no
-    /// session; removed with the leftovers by clearing.
+    /// session; removed by clearing all.
     case configIndex
     /// `config-index-<16 hex digits>.tmp-<pid>-<16 hex digits>`: a record being written, or left by a writer that
     /// died.

@@ -31,7 +31,8 @@ struct CacheClearCommand: ParsableCommand {
         Output.write(Self.summary(counts, profile: profile))
     }
 
-    /// `removed 2 cached sessions (file: 2) and 2 lock or temporary files`, from what each backend removed.
+    /// `removed 2 cached sessions (file: 2) and 2 lock or temporary files`, from what each backend removed; more
+    /// kinds of file are listed as `…, A, B and C`.
     static func summary(_ counts: [(backend: String, removal: CacheRemoval)], profile: String?) -> String {
         let total = counts.reduce(0) { $0 + $1.removal.sessions }
         let stale = counts.reduce(0) { $0 + $1.removal.stale }
@@ -43,7 +44,14 @@ struct CacheClearCommand: ParsableCommand {
             extras.append("\(stale) stale \(stale == 1 ? "entry" : "entries") of another cache format version")
         }
         if leftovers > 0 { extras.append("\(leftovers) lock or temporary \(leftovers == 1 ? "file" : "files")") }
-        let extra = extras.isEmpty ? "" : (extras.count == 2 ? ", " : " and ") + extras.joined(separator: " and ")
+        let indexes = counts.reduce(0) { $0 + $1.removal.indexes }
+        if indexes > 0 { extras.append("\(indexes) stored config \(indexes == 1 ? "index" : "indexes")") }
+        let extra =
+            switch extras.count {
+            case 0: ""
+            case 1: " and " + extras[0]
+            default: ", " + extras.dropLast().joined(separator: ", ") + " and " + extras[extras.count - 1]
+            }
         return "removed \(total) cached \(total == 1 ? "session" : "sessions")\(scope) (\(detail))\(extra)\n"
     }
 }

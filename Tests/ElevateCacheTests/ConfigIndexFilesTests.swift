@@ -61,7 +61,7 @@ struct ConfigIndexFilesTests {
         #expect(try backend.list().map(\.location) == [FileBackend.fileName(key)])
         #expect(try backend.remove(profile: "app-chain") == CacheRemoval(sessions: 1))
         #expect(exists(directory.cacheDirectory + "/" + Self.name), "clearing one profile keeps the records")
-        #expect(try backend.remove(profile: nil) == CacheRemoval(leftovers: 2))
+        #expect(try backend.remove(profile: nil) == CacheRemoval(indexes: 2))
         #expect(!exists(directory.cacheDirectory + "/" + Self.name) && !exists(directory.cacheDirectory + "/" + temporary))
     }
 }
