@@ -53,7 +53,9 @@ struct Pipeline {
         let files = ConfigFiles.locate(environment: environment)
         logger.debug("config files: \(files.configPath), \(files.credentialsPath)")
         let config = try AWSConfig.load(files, indexes: ConfigIndexFiles.forRun(environment: environment))
-        for reading in config.readings { logger.debug("config file \(reading)") }
+        if logger.logLevel <= .debug {
+            for reading in config.readings { logger.debug("config file \(reading)") }
+        }
         return config
     }
 

@@ -65,9 +65,14 @@ enum INIIndexRecord {
     static let headerSize = 4 + 4 + 2 * 56 + 3 * 4
     static let blockSize = 5 * 4
 
-    /// `config-index-<16 hex digits>`: one record per path (a hash of its bytes), replaced when the file changes.
+    /// `config-index-<16 hex digits>`: one record per path (a hash of its bytes, made absolute with the working
+    /// directory), replaced when the file changes.
     static func name(forPath path: String) -> String {
         var path = path
+        if path.utf8.first != UInt8(ascii: "/"), let directory = getcwd(nil, 0) {
+            path = String(cString: directory) + "/" + path
+            free(directory)
+        }
         let fingerprint = path.withUTF8 { Fingerprint.of($0) }
         let hex = String(fingerprint, radix: 16)
         return "config-index-" + String(repeating: "0", count: 16 - hex.utf8.count) + hex

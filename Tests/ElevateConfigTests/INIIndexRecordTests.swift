@@ -143,6 +143,14 @@ struct INIIndexRecordTests {
         #expect(store.stores == 0)
     }
 
+    @Test("a relative path is named as the absolute path it stands for, so two working directories do not share")
+    func relativeName() {
+        let directory = FileManager.default.currentDirectoryPath
+        #expect(INIIndexRecord.name(forPath: "config") == INIIndexRecord.name(forPath: directory + "/config"))
+        #expect(INIIndexRecord.name(forPath: "config") != INIIndexRecord.name(forPath: "/elsewhere/config"))
+        #expect(INIIndexRecord.name(forPath: "/a/config").utf8.count == "config-index-".utf8.count + 16)
+    }
+
     @Test("records that do not hold together are refused")
     func refused() throws {
         let path = try temporaryFile(Array(Self.text.utf8))

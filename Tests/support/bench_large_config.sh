@@ -67,8 +67,8 @@ for file in credentials-2000 credentials-20000; do
     AWS_SHARED_CREDENTIALS_FILE=$large/$file "$elevate" credential-process --profile app-file >/dev/null
 done
 for file in config-2000 config-20000 config-limit; do
-    AWS_CONFIG_FILE=$large/$file "$elevate" credential-process --profile app-file --debug 2>&1 >/dev/null |
-        grep -q "config file '$large/$file': sections found through the index stored" ||
+    debug=$(AWS_CONFIG_FILE=$large/$file "$elevate" credential-process --profile app-file --debug 2>&1 >/dev/null)
+    [[ $debug == *"config file '$large/$file': sections found through the index stored"* ]] ||
         { echo "bench: no stored index is used for $file" >&2; exit 1; }
 done
 
