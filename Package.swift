@@ -290,13 +290,13 @@ let package = Package(
         .testTarget(name: "ElevateXMLTests", dependencies: ["ElevateXML", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ElevateSigV4Tests",
-            dependencies: ["ElevateSigV4", "ElevateCrypto"],
+            dependencies: ["ElevateSigV4", "ElevateCrypto", "TestSupport"],
             exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ElevateConfigTests",
-            dependencies: ["ElevateConfig", "ElevateCore", "ElevateCommands"],
+            dependencies: ["ElevateConfig", "ElevateCore", "ElevateCommands", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

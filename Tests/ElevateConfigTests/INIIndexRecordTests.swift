@@ -4,6 +4,7 @@ import Glibc
 import ElevateCore
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ElevateConfig
 
@@ -195,7 +196,7 @@ struct INIIndexRecordTests {
             #expect(refused, "\(what)")
         }
         // Random damage never crashes, and whatever decodes stays inside the file.
-        var generator = SplitMix(seed: 0x5EED)
+        var generator = SplitMix64(state: 0x5EED)
         for _ in 0..<3000 {
             var bytes = good
             for _ in 0..<(1 + Int(generator.next() % 4)) {
@@ -209,18 +210,5 @@ struct INIIndexRecordTests {
             }
             #expect(damaged.irregular.allSatisfy { $0 < damaged.sections.count })
         }
-    }
-}
-
-/// A small seeded generator, so that a failure repeats.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
