@@ -74,6 +74,8 @@ let package = Package(
 
         // The command line as the process entry received it, read without /proc.
         .target(name: "CProcessEntry", path: "Sources/CProcessEntry"),
+        // statfs's file system type, which Glibc's Swift module leaves out.
+        .target(name: "CFileSystem", path: "Sources/CFileSystem"),
         // The commit the binary was built from, written by the Makefile as commit.h before a release build.
         .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
 
@@ -144,7 +146,7 @@ let package = Package(
         // ~/.aws/config and ~/.aws/credentials with botocore's meaning, and profile → plan resolution.
         .target(
             name: "ElevateConfig",
-            dependencies: ["ElevateCore"],
+            dependencies: ["ElevateCore", "CFileSystem"],
             swiftSettings: swiftSettings
         ),
 

@@ -37,6 +37,31 @@ public struct ConfigIndexFiles: Sendable {
         let stamp = String(UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec), radix: 16)
         let temporary = name + FileBackend.temporaryInfix + "\(getpid())-"
             + String(repeating: "0", count: max(0, 16 - stamp.utf8.count)) + stamp
-        _ = folder.writeAtomically(name, bytes, temporaryName: temporary)
+        // No fsync: a record lost or cut short by a crash fails its length check, and the next run scans again.
+        _ = folder.writeAtomically(name, bytes, temporaryName: temporary, durable: false)
+    }
+
+    /// Removes every record and every temporary file of one, refusing (as clearing the file backend does) a cache
+    /// directory that is a symbolic link; how many files went. For `cache clear` when the file backend is not
+    /// cleared (`AWS_ELEVATE_CACHE=keyring`): the records are in its directory all the same.
+    public func removeAll() throws(CacheError) -> Int {
+        guard case .opened(let folder) = try PrivateDirectory.open(directory, create: false, followingLink: false)
+        else { return 0 }
+        var removed = 0
+        for name in (try? folder.names()) ?? [] {
+            switch FileBackend.kind(of: name) {
+            case .configIndex?, .configIndexTemporary?: if folder.remove(name) { removed += 1 }
+            default: continue
+            }
+        }
+        return removed
+    }
+
+    /// Removes the record `name`.
+    public func remove(_ name: String) {
+        guard FileBackend.kind(of: name) == .configIndex,
+              case .opened(let folder)? = try? PrivateDirectory.open(directory, create: false)
+        else { return }
+        folder.remove(name)
     }
 }

@@ -173,14 +173,15 @@ struct PrivateDirectory {
     }
 
     /// Writes `bytes` to `name` so that readers see the old file or the whole new one, never a part, even if the
-    /// process dies: an exclusive 0600 temporary file, `fsync`, `rename`, `fsync` of the directory.
-    func writeAtomically(_ name: String, _ bytes: [UInt8], temporaryName: String) -> SystemError? {
+    /// process dies: an exclusive 0600 temporary file, `fsync`, `rename`, `fsync` of the directory. Without
+    /// `durable`, no `fsync`: after a crash of the machine the file may be missing, empty or cut short.
+    func writeAtomically(_ name: String, _ bytes: [UInt8], temporaryName: String, durable: Bool = true) -> SystemError? {
         let fd = openat(self.fd, temporaryName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return SystemError("create '\(child(temporaryName))'") }
         var failure: SystemError?
         if !writeAll(fd: fd, bytes) {
             failure = SystemError("write '\(child(temporaryName))'")
-        } else if fsync(fd) != 0 {
+        } else if durable && fsync(fd) != 0 {
             failure = SystemError("fsync '\(child(temporaryName))'")
         }
         if close(fd) != 0 && failure == nil { failure = SystemError("close '\(child(temporaryName))'") }
@@ -191,7 +192,7 @@ struct PrivateDirectory {
             unlinkat(self.fd, temporaryName, 0)
             return failure
         }
-        if fsync(self.fd) != 0 { return SystemError("fsync '\(path)'") }
+        if durable && fsync(self.fd) != 0 { return SystemError("fsync '\(path)'") }
         return nil
     }
 

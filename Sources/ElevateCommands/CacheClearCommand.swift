@@ -24,9 +24,17 @@ struct CacheClearCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = global.logger(environment: processEnvironment())
+        let environment = processEnvironment()
+        let logger = global.logger(environment: environment)
         let counts = try CacheCommand.report {
-            try CacheCommand.backends(logger: logger).map { ($0.name, try $0.remove(profile: profile)) }
+            var counts = try CacheCommand.backends(logger: logger).map { ($0.name, try $0.remove(profile: profile)) }
+            // Clearing the file backend takes the stored config indexes with it; without it, they go here.
+            if profile == nil, !counts.isEmpty, !counts.contains(where: { $0.0 == "file" }),
+                let indexes = ConfigIndexFiles.forRun(environment: environment)
+            {
+                counts[0].1.indexes += try indexes.removeAll()
+            }
+            return counts
         }
         Output.write(Self.summary(counts, profile: profile))
     }

@@ -43,8 +43,21 @@ struct Pipeline {
     /// ``run(profile:_:)`` for commands that also need the config files the plan was resolved from.
     func run<T>(profile: String, _ body: (AWSConfig, BoundPlan) async throws -> T) async throws -> T {
         try await FailureReport.run(profile: profile) {
-            let config = try config()
-            return try await body(config, try plan(for: profile, in: config))
+            let (config, plan) = try configAndPlan(for: profile)
+            return try await body(config, plan)
+        }
+    }
+
+    /// The config files and the plan of `profile` in them. A stored index of a large file that turns out not to
+    /// match it (removed as it is found) costs one more reading of the files, which then scans it.
+    func configAndPlan(for profile: String) throws -> (AWSConfig, BoundPlan) {
+        let config = try config()
+        do {
+            return (config, try plan(for: profile, in: config))
+        } catch ConfigError.staleIndex(let path) {
+            logger.debug("config file '\(path)': its stored index did not match it; reading the files again")
+            let again = try self.config()
+            return (again, try plan(for: profile, in: again))
         }
     }
 
@@ -61,7 +74,7 @@ struct Pipeline {
 
     /// The plan for `profile`, from the AWS config files, with every step's settings read and checked.
     func plan(for profile: String) throws -> BoundPlan {
-        try plan(for: profile, in: try config())
+        try configAndPlan(for: profile).1
     }
 
     /// The plan for `profile` in `config`, with every step's settings read and checked.

@@ -45,6 +45,9 @@ public enum ConfigError: ElevateFailure, Equatable {
     case tooLarge(path: String, size: Int64)
     /// The line holds bytes that are not UTF-8.
     case notUTF8(FileLocation)
+    /// The index of the file stored in the cache directory did not match the file; it was removed, and reading the
+    /// files again scans it (``INIIndexRecord``).
+    case staleIndex(path: String)
 
     // MARK: INI syntax
 
@@ -135,6 +138,8 @@ public enum ConfigError: ElevateFailure, Equatable {
             return "'\(q(path))' is \(size) bytes, more than the \(AWSConfig.maximumFileSize) bytes aws-elevate reads"
         case .notUTF8(let at):
             return "\(at): the line is not valid UTF-8"
+        case .staleIndex(let path):
+            return "the index of '\(q(path))' stored in the cache directory did not match the file; it was removed"
         case .lineBeforeSection(let at):
             return "\(at): a setting before the first [section] header"
         case .missingDelimiter(let at):
@@ -221,6 +226,8 @@ public enum ConfigError: ElevateFailure, Equatable {
             return "check that the path names an AWS config or credentials file"
         case .notUTF8:
             return "save the file as UTF-8"
+        case .staleIndex:
+            return "run the command again"
         case .lineBeforeSection:
             return "move the line under a header such as [default] or [profile NAME], or start it with '#'"
         case .missingDelimiter:

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CFileSystem
 import ElevateCore
 
 /// A config file's bytes: in memory, or, for a file larger than ``chunkSize``, open for reading the parts asked
@@ -82,6 +83,15 @@ struct ConfigFileContents: Sendable {
         return nil
     }
 
+    /// Whether the file lies on a local file system whose change time moves with every write and cannot be set by
+    /// a program (ext4, XFS, Btrfs, tmpfs, overlayfs, ZFS, F2FS, bcachefs): only there is its identity proof that it
+    /// is unchanged. FAT rebuilds its times from the modification time, which `touch` sets; network and FUSE file
+    /// systems take their times from a server. `false` for bytes in memory.
+    var timesTellEdits: Bool {
+        if case .file(let file) = storage { return file.timesTellEdits }
+        return false
+    }
+
     /// For a file kept open: the clock (`CLOCK_REALTIME`) just before it was opened, so every byte was read after it.
     var openedAfter: timespec? {
         if case .file(let file) = storage { return file.openedAfter }
@@ -135,6 +145,12 @@ private final class OpenConfigFile: @unchecked Sendable {
     let size: Int
     let identity: FileIdentity
     let openedAfter: timespec
+    let timesTellEdits: Bool
+
+    /// `f_type` of the local file systems of ``ConfigFileContents/timesTellEdits``.
+    private static let editTrackingFileSystems: Set<UInt64> = [
+        0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0x794C_7630, 0x2FC1_2FC1, 0xF2F5_2010, 0xCA45_1A4E,
+    ]
 
     init(fd: Int32, path: String, identity: FileIdentity, openedAfter: timespec) {
         self.fd = fd
@@ -142,6 +158,7 @@ private final class OpenConfigFile: @unchecked Sendable {
         self.identity = identity
         self.openedAfter = openedAfter
         size = Int(identity.size)
+        timesTellEdits = Self.editTrackingFileSystems.contains(UInt64(bitPattern: file_system_type(fd)))
     }
 
     deinit { close(fd) }

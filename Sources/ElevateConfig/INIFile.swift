@@ -52,7 +52,15 @@ struct INIFile: Sendable {
     /// table instead of a scan of every header's fingerprint.
     func forManyLookups() throws(ConfigError) -> INIFile {
         guard case .indexed(var index) = storage else { return self }
-        index.contents = ConfigFileContents(try index.contents.all())
+        let all = try index.contents.all()
+        if let check = index.check {
+            guard check.matchesAll(all, index) else {
+                // A stored index that does not match: scanned again, from the bytes in memory.
+                return try INIFile(ConfigFileContents(all), path: path).forManyLookups()
+            }
+            index.check = nil
+        }
+        index.contents = ConfigFileContents(all)
         var table: [UInt64: Int] = [:]
         table.reserveCapacity(index.fingerprints.count)
         for (position, fingerprint) in index.fingerprints.enumerated() { table[fingerprint] = position }
@@ -69,7 +77,17 @@ struct INIFile: Sendable {
     /// Throws when the file was kept open and has changed since: sections read from it may not be the ones that
     /// were checked.
     func checkUnchanged() throws(ConfigError) {
-        if case .indexed(let index) = storage { try index.contents.checkUnchanged() }
+        guard case .indexed(let index) = storage else { return }
+        try index.contents.checkUnchanged()
+        if index.check?.failed == true { throw .staleIndex(path: path) }
+    }
+
+    /// The whole file of an indexed one; `nil` when it cannot be read as it was scanned, or does not match the
+    /// stored index it was read through.
+    private func whole(_ index: INIIndex) -> [UInt8]? {
+        guard let all = try? index.contents.all() else { return nil }
+        if let check = index.check, !check.matchesAll(all, index) { return nil }
+        return all
     }
 
     /// Whether the file was indexed rather than parsed whole (for tests and `--debug`).
@@ -82,7 +100,7 @@ struct INIFile: Sendable {
     var sectionNames: [String] {
         switch storage {
         case .indexed(let index):
-            let all = (try? index.contents.all()) ?? []
+            let all = whole(index) ?? []
             return index.sections.map { all.count >= $0.name.upperBound ? String(decoding: all[$0.name], as: UTF8.self) : "" }
         case .parsed(let document): return document.sections.map(\.name)
         }
@@ -140,7 +158,7 @@ struct INIFile: Sendable {
             let irregular = Set(index.irregular)
             let word = Array("\(prefix.rawValue) ".utf8)
             // One read of the whole file: a read per section would cost a system call each.
-            guard let all = try? index.contents.all() else { return [] }
+            guard let all = whole(index) else { return [] }
             return index.sections.indices.compactMap { position in
                 let header = all[index.sections[position].name]
                 if irregular.contains(position) {
@@ -181,8 +199,14 @@ struct INIFile: Sendable {
     /// (``checkUnchanged()`` then says so).
     private func parse(_ index: INIIndex, _ position: Int, named header: String) -> INIDocument.Section? {
         var blocks: [(bytes: [UInt8], line: Int)] = []
-        for block in index.defaults + [index.sections[position]] {
+        for (number, block) in (index.defaults + [index.sections[position]]).enumerated() {
             guard let bytes = index.contents.bytes(block.bytes) else { return nil }
+            let isDefault = number < index.defaults.count
+            if let check = index.check,
+                !check.matches(bytes, section: isDefault ? number : position, isDefault: isDefault)
+            {
+                return nil
+            }
             blocks.append((bytes, block.line))
         }
         guard let section = try? INIParser.parse(blocks: blocks, path: path).sections.last,

@@ -52,6 +52,8 @@ struct INIIndex: Sendable {
     var irregular: [Int] = []
     /// ``Fingerprint`` of each section's header, by section index.
     var fingerprints: [UInt64] = []
+    /// For an index read from a record (``INIIndexRecord``): what each block read through it is checked against.
+    var check: RecordCheck?
 
     /// The header name of section `index`; `nil` when the file can no longer be read as it was scanned.
     func name(_ index: Int) -> String? {
@@ -83,6 +85,57 @@ enum Fingerprint {
         hash(bytes, readable: readable, lowercasingASCII: true)
     }
 
+    /// The fingerprint of bytes that come in parts (a section's lines across reads of a large file): the same
+    /// mixing, over eight-byte words of the whole, with the length last.
+    struct Stream {
+        private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        private var pending: UInt64 = 0
+        private var pendingCount = 0
+        private var count = 0
+
+        mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let base = bytes.baseAddress else { return }
+            count += bytes.count
+            var offset = 0
+            while pendingCount > 0, offset < bytes.count {
+                pending |= UInt64(base[offset]) << (8 * UInt64(pendingCount))
+                pendingCount += 1
+                offset += 1
+                if pendingCount == 8 {
+                    hash = Fingerprint.mix(hash, pending)
+                    pending = 0
+                    pendingCount = 0
+                }
+            }
+            let raw = UnsafeRawPointer(base)
+            while offset + 8 <= bytes.count {
+                hash = Fingerprint.mix(hash, UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+                offset += 8
+            }
+            if offset < bytes.count {
+                pending = Fingerprint.tail(raw + offset, count: bytes.count - offset)
+                pendingCount = bytes.count - offset
+            }
+        }
+
+        func finish() -> UInt64 {
+            Fingerprint.mix(pendingCount > 0 ? Fingerprint.mix(hash, pending) : hash, UInt64(count))
+        }
+    }
+
+    /// ``Stream`` of `bytes` at once.
+    static func ofContent(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var stream = Stream()
+        stream.append(bytes)
+        return stream.finish()
+    }
+
+    @inline(__always)
+    static func mix(_ hash: UInt64, _ word: UInt64) -> UInt64 {
+        let mixed = (hash ^ word) &* 0x9E37_79B9_7F4A_7C15
+        return mixed ^ (mixed >> 29)
+    }
+
     @inline(__always)
     private static func hash(_ bytes: UnsafeBufferPointer<UInt8>, readable: Int, lowercasingASCII: Bool) -> UInt64? {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
@@ -103,8 +156,7 @@ enum Fingerprint {
                 if word & 0x8080_8080_8080_8080 != 0 { return nil }
                 word = lowercased(word)
             }
-            hash = (hash ^ word) &* 0x9E37_79B9_7F4A_7C15
-            hash ^= hash >> 29
+            hash = mix(hash, word)
             offset += 8
         }
         return hash

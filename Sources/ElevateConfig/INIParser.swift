@@ -51,7 +51,12 @@ enum INIParser {
     static func parse(blocks: [(bytes: [UInt8], line: Int)], path: String) throws(ConfigError) -> INIDocument {
         var state: ParseState?
         for block in blocks {
-            let source = SourceText(utf8: block.bytes, text: String(decoding: block.bytes, as: UTF8.self))
+            // A block that does not start and end on whole characters never comes from a scan, but its bytes come
+            // from disk: checked, as the whole parse checks them.
+            guard let text = String(validating: block.bytes, as: UTF8.self) else {
+                throw .notUTF8(FileLocation(path: path, line: block.line - 1 + firstInvalidLine(block.bytes)))
+            }
+            let source = SourceText(utf8: block.bytes, text: text)
             if state == nil { state = ParseState(path: path, source: source) }
             state!.source = source
             try read(source, firstLine: block.line, into: &state!)

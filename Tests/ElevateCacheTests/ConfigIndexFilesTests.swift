@@ -29,6 +29,21 @@ struct ConfigIndexFilesTests {
         #expect(try folder.names() == [Self.name], "no temporary file is left")
     }
 
+    @Test("remove takes one record; removeAll takes records and their temporary files only")
+    func removal() throws {
+        let directory = TemporaryDirectory()
+        let files = ConfigIndexFiles(directory: directory.cacheDirectory)
+        #expect(try files.removeAll() == 0, "no directory yet")
+        files.store(Self.name, [1])
+        files.store("config-index-fedcba9876543210", [2])
+        files.remove(Self.name)
+        #expect(files.load(Self.name, limit: 10) == nil && files.load("config-index-fedcba9876543210", limit: 10) == [2])
+        writePrivate(directory.cacheDirectory + "/" + Self.name + ".tmp-42-00000000deadbeef")
+        writePrivate(directory.cacheDirectory + "/notes")
+        #expect(try files.removeAll() == 2)
+        #expect(exists(directory.cacheDirectory + "/notes"))
+    }
+
     @Test("a record readable by others, or a symbolic link in its place, is not used")
     func unsafeRecords() throws {
         let directory = TemporaryDirectory()

@@ -25,6 +25,10 @@ final class MemoryIndexStore: ConfigIndexStore, @unchecked Sendable {
         }
     }
 
+    func remove(_ name: String) {
+        lock.withLock { records[name] = nil }
+    }
+
     var names: [String] { lock.withLock { Array(records.keys) } }
 
     func edit(_ name: String, _ body: (inout [UInt8]) -> Void) {
@@ -35,7 +39,8 @@ final class MemoryIndexStore: ConfigIndexStore, @unchecked Sendable {
 /// Where a large file's sections are, kept between runs while the file stays as it was (``INIIndexRecord``).
 @Suite("INI index records")
 struct INIIndexRecordTests {
-    static let text = INIFileOnDiskTests.filler(3000) + "[DEFAULT]\nregion = d\n[profile \"odd name\"]\nk = v\n"
+    static let text = INIFileOnDiskTests.filler(1500) + "[profile keys]\n# owner: Zo\u{EB}\nnote = caf\u{E9}\n"
+        + INIFileOnDiskTests.filler(1500, from: 1500) + "[DEFAULT]\nregion = d\n[profile \"odd name\"]\nk = v\n"
 
     /// Opens `path` as a run does and indexes it through `store`; settled at once unless told otherwise.
     static func index(_ path: String, _ store: MemoryIndexStore, settle: Int = -1) throws -> INIIndex? {
@@ -132,16 +137,67 @@ struct INIIndexRecordTests {
     @Test("small files, files the scanner cannot vouch for and files of tiny sections get no record")
     func notRecorded() throws {
         let store = MemoryIndexStore()
-        for text in [
-            "[profile small]\nk = v\n",
-            INIFileOnDiskTests.filler(3000) + "[profile bad]\nno delimiter\n",
-            (0..<20000).map { "[s\($0)]\n" }.joined(),
+        for (text, indexed) in [
+            ("[profile small]\nk = v\n", true),
+            (INIFileOnDiskTests.filler(3000) + "[profile bad]\nno delimiter\n", false),
+            ((0..<20000).map { "[s\($0)]\n" }.joined(), true),
         ] {
             let path = try temporaryFile(Array(text.utf8))
             defer { unlink(path) }
-            _ = try? Self.index(path, store)
+            #expect(try (Self.index(path, store) != nil) == indexed, "\(text.prefix(20))")
         }
         #expect(store.stores == 0)
+    }
+
+    @Test("a record whose identity matches a file it was not made from is found stale at the first block, and removed")
+    func staleRecord() throws {
+        let head = INIFileOnDiskTests.filler(2000)
+        let first = Array((head + "[profile keys]\nnote = cafe\n[profile next]\nk = 1\n").utf8)
+        let second = Array((head + "[profile keys]\nnote = caf\n[profile nextx]\nk = 1\n").utf8)
+        #expect(first.count == second.count)
+        let path = try temporaryFile(first)
+        defer { unlink(path) }
+        let store = MemoryIndexStore()
+        let name = INIIndexRecord.name(forPath: path)
+        _ = try Self.index(path, store)
+        let recordOfFirst = try #require(store.load(name, limit: .max))
+        let fd = open(path, O_WRONLY)
+        _ = second.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        close(fd)
+        _ = try Self.index(path, store)
+        let recordOfSecond = try #require(store.load(name, limit: .max))
+        // The first version's record under the second version's identity: what a file system that kept the times
+        // through the edit would leave.
+        let identity = (8 + 56)..<(8 + 112)
+        var stale = recordOfFirst
+        stale.replaceSubrange(identity, with: recordOfSecond[identity])
+        store.store(name, stale)
+
+        let files = ConfigFiles(configPath: path, credentialsPath: path + ".none")
+        let config = try AWSConfig.load(files, indexes: store)
+        #expect(config.readings.first?.contains("stored") == true)
+        #expect(config.profile(named: "keys") == nil)
+        #expect(throws: ConfigError.staleIndex(path: path)) { try config.checkUnchanged() }
+        #expect(store.load(name, limit: .max) == nil, "the stale record is removed")
+        let again = try AWSConfig.load(files, indexes: store)
+        #expect(again.profile(named: "keys")?.values["note"] == "caf")
+        #expect(again.profile(named: "nextx") != nil)
+        try again.checkUnchanged()
+
+        // A listing reads the whole file: it checks every block, and scans again when one differs.
+        store.store(name, stale)
+        let listed = try AWSConfig.load(files, indexes: store).forManyLookups()
+        #expect(listed.profileNames.contains("nextx") && !listed.profileNames.contains("next"))
+        #expect(store.load(name, limit: .max) == nil)
+    }
+
+    @Test("a block that starts or ends inside a character is an error, not a crash")
+    func blockCutInsideACharacter() {
+        let bytes = Array("[profile keys]\nnote = caf\u{E9}\n".utf8)
+        // Between the two bytes of "é".
+        let cut = bytes.count - 2
+        #expect(throws: ConfigError.self) { try INIParser.parse(blocks: [(Array(bytes[..<cut]), 10)], path: "c") }
+        #expect(throws: ConfigError.self) { try INIParser.parse(blocks: [([0xA9] + bytes, 10)], path: "c") }
     }
 
     @Test("a relative path is named as the absolute path it stands for, so two working directories do not share")
@@ -168,8 +224,8 @@ struct INIIndexRecordTests {
         #expect(decodes(good))
         let header = INIIndexRecord.headerSize
         let blocks = header, sections = index.sections.count
-        let defaults = header + sections * (INIIndexRecord.blockSize + 8)
-        let irregular = defaults + index.defaults.count * INIIndexRecord.blockSize
+        let defaults = header + sections * (INIIndexRecord.blockSize + 16)
+        let irregular = defaults + index.defaults.count * (INIIndexRecord.blockSize + 8)
         func int32(_ value: Int32, at offset: Int) -> [UInt8] {
             var bytes = good
             withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + 4), with: $0) }
@@ -195,20 +251,40 @@ struct INIIndexRecordTests {
             let refused = !decodes(bytes)
             #expect(refused, "\(what)")
         }
-        // Random damage never crashes, and whatever decodes stays inside the file.
+        // Random damage never crashes: whatever decodes stays inside the file, and a lookup through it either gives
+        // the whole parse's section or finds the record stale.
+        let whole = try INIParser.parse(Array(Self.text.utf8), path: path)
+        let name = INIIndexRecord.name(forPath: path)
         var generator = SplitMix64(state: 0x5EED)
-        for _ in 0..<3000 {
+        var accepted = 0
+        var stale = 0
+        for round in 0..<3000 {
             var bytes = good
             for _ in 0..<(1 + Int(generator.next() % 4)) {
-                let offset = Int(generator.next() % UInt64(bytes.count))
+                // Half the damage in the block fields, where it is most likely to be accepted.
+                let range = round % 2 == 0 ? bytes.count : defaults - header
+                let offset = (round % 2 == 0 ? 0 : header) + Int(generator.next() % UInt64(range))
                 bytes[offset] = UInt8(truncatingIfNeeded: generator.next())
             }
             guard let damaged = INIIndexRecord.decode(bytes, contents: contents, identity: identity, program: program)
             else { continue }
+            accepted += 1
             for block in damaged.sections + damaged.defaults {
                 #expect(block.bytes.upperBound <= contents.count && block.name.upperBound <= block.bytes.upperBound)
             }
             #expect(damaged.irregular.allSatisfy { $0 < damaged.sections.count })
+            store.store(name, bytes)
+            let file = try Self.file(path, store)
+            #expect(file.reading == .indexFromCache)
+            for wanted in ["profile keys", "profile gen7", "profile gen2999", "profile \"odd name\""] {
+                if let found = file.section(named: wanted) {
+                    #expect(found == whole.sections.last { $0.name == wanted })
+                }
+            }
+            _ = file.lastSection(.profile, named: "odd name")
+            _ = file.names(.profile)
+            if (try? file.checkUnchanged()) == nil { stale += 1 }
         }
+        #expect(accepted > 50 && stale > 10, "accepted \(accepted), stale \(stale)")
     }
 }

@@ -141,3 +141,44 @@ def test_cache_clear_removes_the_stored_index_and_cache_none_stores_none(sandbox
     cleared = sandbox.run("cache", "clear")
     assert cleared.returncode == 0 and cleared.out == "removed 0 cached sessions (file: 0) and 1 stored config index\n", cleared
     assert not list(cache.glob("config-index-*")), cleared
+
+
+def test_a_stored_index_that_does_not_match_its_file_is_removed_and_the_files_are_read_again(sandbox):
+    """What a file system that kept a file's times through an edit would leave: the index of the file's last
+    version under the identity of its current one. The first section read through it shows the difference."""
+    cache = settled(sandbox, KEYS + "[profile next]\nregion = a\n")
+    assert sandbox.run("credential-process", "--profile", "keys").returncode == 0
+    [record] = cache.glob("config-index-*")
+    of_first = record.read_bytes()
+    config = sandbox.home / ".aws" / "config"
+    # The same size, with the boundary between [profile keys] and the next section one byte earlier.
+    edited = config.read_bytes().replace(b"= first\n[profile next]\n", b"= firs\n[profile nextx]\n")
+    assert len(edited) == config.stat().st_size
+    config.write_bytes(edited)
+    time.sleep(3.1)
+    assert sandbox.run("credential-process", "--profile", "keys").returncode == 0
+    of_second = record.read_bytes()
+    identity = slice(8 + 56, 8 + 112)  # the file's identity in the record's header (INIIndexRecord)
+    record.write_bytes(of_first[:identity.start] + of_second[identity] + of_first[identity.stop:])
+
+    result = sandbox.run("credential-process", "--profile", "keys", "--debug")
+    assert result.returncode == 0, result
+    assert parse_credential_document(result)["SecretAccessKey"] == "firs"
+    assert "its stored index did not match it; reading the files again" in result.err, result
+    assert record.read_bytes() == of_second, "the stale record was replaced by the current file's"
+
+
+def test_cache_clear_in_keyring_mode_removes_the_stored_indexes_too(sandbox):
+    from test_cache_keyring import in_keyring_session, step
+    settled(sandbox, KEYS)
+    cache = sandbox.root / "cache"
+    env = {"AWS_ELEVATE_CACHE": "keyring", "AWS_ELEVATE_CACHE_DIR": str(cache)}
+    out = in_keyring_session(sandbox, "unlocked", """
+        step run "$BIN" credential-process --profile keys
+        ls "$AWS_ELEVATE_CACHE_DIR" >"$OUT/before"
+        step clear "$BIN" cache clear
+    """, env)
+    assert step(out, "run").returncode == 0, step(out, "run")
+    assert (out / "before").read_text().startswith("config-index-")
+    assert step(out, "clear").out == "removed 0 cached sessions (keyring: 0) and 1 stored config index\n", step(out, "clear")
+    assert not list(cache.glob("config-index-*"))
