@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ElevateCrypto
 
 /// The records of where a large config file's sections are (`ElevateConfig`'s `ConfigIndexStore`), kept in the
 /// file backend's directory as `config-index-<16 hex digits>` with its checks: a private directory of the user,
@@ -34,9 +35,8 @@ public struct ConfigIndexFiles: Sendable {
         // would load libcrypto for a record.
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let stamp = String(UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec), radix: 16)
-        let temporary = name + FileBackend.temporaryInfix + "\(getpid())-"
-            + String(repeating: "0", count: max(0, 16 - stamp.utf8.count)) + stamp
+        let stamp = (UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)).bigEndian
+        let temporary = name + FileBackend.temporaryInfix + "\(getpid())-" + lowercaseHex(withUnsafeBytes(of: stamp, Array.init))
         // No fsync: a record lost or cut short by a crash fails its length check, and the next run scans again.
         _ = folder.writeAtomically(name, bytes, temporaryName: temporary, durable: false)
     }

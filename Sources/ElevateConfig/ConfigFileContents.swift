@@ -113,14 +113,6 @@ struct FileIdentity: Sendable, Equatable {
     var modified: (Int, Int)
     var changed: (Int, Int)
 
-    init(device: UInt64, inode: UInt64, size: Int64, modified: (Int, Int), changed: (Int, Int)) {
-        self.device = device
-        self.inode = inode
-        self.size = size
-        self.modified = modified
-        self.changed = changed
-    }
-
     init(_ info: stat) {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)

@@ -38,7 +38,7 @@ extension INIIndex {
         }
         guard let index = INIScanner.index(contents) else { return nil }
         if INIIndexRecord.isSettled(identity, before: openedAfter, seconds: settleSeconds),
-            INIIndexRecord.sizeLimit(fileSize: contents.count) >= INIIndexRecord.size(of: index),
+            limit >= INIIndexRecord.size(of: index),
             let content = INIIndexRecord.contentFingerprints(contents, index)
         {
             store.store(name, INIIndexRecord.encode(index, content: content, identity: identity, program: program))
@@ -319,8 +319,7 @@ final class RecordCheck: Sendable {
     /// Whether `bytes`, read for section `position` (or `[DEFAULT]` block `position`), are the ones the record was
     /// made from; the first mismatch removes the record.
     func matches(_ bytes: [UInt8], section position: Int, isDefault: Bool = false) -> Bool {
-        let expected = isDefault ? contents.defaults[position] : contents.sections[position]
-        if bytes.withUnsafeBufferPointer({ Fingerprint.ofContent($0) }) == expected { return true }
+        if bytes.withUnsafeBufferPointer({ Fingerprint.ofContent($0) }) == expected(position, isDefault) { return true }
         fail()
         return false
     }
@@ -333,13 +332,17 @@ final class RecordCheck: Sendable {
                     block.bytes.upperBound <= all.count
                         ? Fingerprint.ofContent(UnsafeBufferPointer(rebasing: all[block.bytes])) : nil
                 }
-                if fingerprint != (isDefault ? contents.defaults[position] : contents.sections[position]) {
+                if fingerprint != expected(position, isDefault) {
                     fail()
                     return false
                 }
             }
         }
         return true
+    }
+
+    private func expected(_ position: Int, _ isDefault: Bool) -> UInt64 {
+        isDefault ? contents.defaults[position] : contents.sections[position]
     }
 
     private func fail() {
