@@ -117,14 +117,10 @@ public struct CacheRemoval: Sendable, Equatable {
     public var leftovers: Int
     /// Stale entries: those of another ``CacheFormat`` version, which nothing reads any more.
     public var stale: Int
-    /// Stored indexes of large config files (``ConfigIndexFiles``) and their temporary files (the file backend,
-    /// when clearing all).
-    public var indexes: Int
 
-    public init(sessions: Int = 0, leftovers: Int = 0, stale: Int = 0, indexes: Int = 0) {
+    public init(sessions: Int = 0, leftovers: Int = 0, stale: Int = 0) {
         self.sessions = sessions
         self.leftovers = leftovers
         self.stale = stale
-        self.indexes = indexes
     }
 }

@@ -5,10 +5,40 @@ import ElevateCrypto
 
 /// The records of where a large config file's sections are (`ElevateConfig`'s `ConfigIndexStore`), kept in the
 /// file backend's directory as `config-index-<16 hex digits>` with its checks: a private directory of the user,
-/// private regular files, never a symbolic link. They hold offsets and hashes of section names, no secret, and
-/// `cache clear` removes them. Any failure only means that the next run scans the file again.
+/// private regular files, never a symbolic link. They hold offsets and hashes of section names, no secret; the
+/// file backend leaves them alone, and `cache clear` removes them in every mode (``removeAll()``). Any failure
+/// only means that the next run scans the file again.
 public struct ConfigIndexFiles: Sendable {
     static let prefix = "config-index-"
+
+    enum Kind: Equatable {
+        /// `config-index-<16 hex digits>`.
+        case record
+        /// `config-index-<16 hex digits>.tmp-<pid>-<16 hex digits>`: a record being written, or left by a writer
+        /// that died.
+        case temporary
+    }
+
+    /// What `name` is, matched byte for byte; `nil` for any other name, which is never touched.
+    static func kind(of name: String) -> Kind? {
+        var rest = Array(name.utf8)[...]
+        func take(_ literal: String) -> Bool {
+            guard rest.starts(with: Array(literal.utf8)) else { return false }
+            rest = rest.dropFirst(literal.utf8.count)
+            return true
+        }
+        func take(_ isDigit: (UInt8) -> Bool, _ count: ClosedRange<Int>) -> Bool {
+            let digits = rest.prefix(while: isDigit)
+            rest = rest.dropFirst(digits.count)
+            return count.contains(digits.count)
+        }
+        guard take(prefix), take(isLowercaseHex, 16...16) else { return nil }
+        if rest.isEmpty { return .record }
+        guard take(FileBackend.temporaryInfix), take(isDecimal, 1...10), take("-"), take(isLowercaseHex, 16...16),
+              rest.isEmpty
+        else { return nil }
+        return .temporary
+    }
 
     /// The cache directory (``CacheSettings/directory``).
     public let directory: String
@@ -19,7 +49,7 @@ public struct ConfigIndexFiles: Sendable {
 
     /// The record `name`, if it is one of these records' names and can be read as a private file.
     public func load(_ name: String, limit: Int) -> [UInt8]? {
-        guard FileBackend.kind(of: name) == .configIndex,
+        guard Self.kind(of: name) == .record,
               case .opened(let folder)? = try? PrivateDirectory.open(directory, create: false),
               case .bytes(let bytes)? = try? folder.read(name, limit: limit)
         else { return nil }
@@ -28,7 +58,7 @@ public struct ConfigIndexFiles: Sendable {
 
     /// Replaces the record `name` whole, making the directory (0700) when it is missing.
     public func store(_ name: String, _ bytes: [UInt8]) {
-        guard FileBackend.kind(of: name) == .configIndex,
+        guard Self.kind(of: name) == .record,
               case .opened(let folder)? = try? PrivateDirectory.open(directory, create: true)
         else { return }
         // Unique enough with the exclusive create behind it; a clash only skips this write. No random bytes: they
@@ -42,24 +72,20 @@ public struct ConfigIndexFiles: Sendable {
     }
 
     /// Removes every record and every temporary file of one, refusing (as clearing the file backend does) a cache
-    /// directory that is a symbolic link; how many files went. For `cache clear` when the file backend is not
-    /// cleared (`AWS_ELEVATE_CACHE=keyring`): the records are in its directory all the same.
+    /// directory that is a symbolic link; how many files went. `cache clear` calls it in every mode.
     public func removeAll() throws(CacheError) -> Int {
         guard case .opened(let folder) = try PrivateDirectory.open(directory, create: false, followingLink: false)
         else { return 0 }
         var removed = 0
         for name in (try? folder.names()) ?? [] {
-            switch FileBackend.kind(of: name) {
-            case .configIndex?, .configIndexTemporary?: if folder.remove(name) { removed += 1 }
-            default: continue
-            }
+            if Self.kind(of: name) != nil, folder.remove(name) { removed += 1 }
         }
         return removed
     }
 
     /// Removes the record `name`.
     public func remove(_ name: String) {
-        guard FileBackend.kind(of: name) == .configIndex,
+        guard Self.kind(of: name) == .record,
               case .opened(let folder)? = try? PrivateDirectory.open(directory, create: false)
         else { return }
         folder.remove(name)

@@ -56,14 +56,6 @@ public struct FileBackend: CacheBackend {
             rest = rest.dropFirst(digits.count)
             return digits
         }
-        if take(ConfigIndexFiles.prefix) {
-            guard takeDigits(isLowercaseHex, count: 16...16) != nil else { return nil }
-            if rest.isEmpty { return .configIndex }
-            guard take(temporaryInfix), takeDigits(isDecimal, count: 1...10) != nil, take("-"),
-                  takeDigits(isLowercaseHex, count: 16...16) != nil, rest.isEmpty
-            else { return nil }
-            return .configIndexTemporary
-        }
         // The version in decimal without a leading zero, as `\(CacheFormat.version)` prints it.
         guard take("v"), let number = takeDigits(isDecimal, count: 1...9),
               number.count == 1 || number.first != UInt8(ascii: "0"),
@@ -196,7 +188,7 @@ public struct FileBackend: CacheBackend {
                 }
             case .staleEntry(let version):
                 listing.staleVersion = String(version)
-            case .lock, .temporary, .staleLeftover, .configIndex, .configIndexTemporary:
+            case .lock, .temporary, .staleLeftover:
                 continue
             }
             listings.append(listing)
@@ -220,7 +212,6 @@ public struct FileBackend: CacheBackend {
                 case .entry: removal.sessions += 1
                 case .staleEntry: removal.stale += 1
                 case .lock, .temporary, .staleLeftover: removal.leftovers += 1
-                case .configIndex, .configIndexTemporary: removal.indexes += 1
                 }
             }
             return removal
@@ -255,13 +246,7 @@ enum CacheFileKind: Equatable {
     /// `vN-<digest>.lock` or a temporary file of an older version N: removed with the leftovers by clearing. Those
     /// of a newer version are not matched: a newer aws-elevate may be using them.
     case staleLeftover(version: Int)
-    /// `config-index-<16 hex digits>`: where a large config file's sections are (``ConfigIndexFiles``), no
-    /// session; removed by clearing all.
-    case configIndex
-    /// `config-index-<16 hex digits>.tmp-<pid>-<16 hex digits>`: a record being written, or left by a writer that
-    /// died.
-    case configIndexTemporary
 }
 
-private func isLowercaseHex(_ byte: UInt8) -> Bool { isDecimal(byte) || (0x61...0x66).contains(byte) }
-private func isDecimal(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
+func isLowercaseHex(_ byte: UInt8) -> Bool { isDecimal(byte) || (0x61...0x66).contains(byte) }
+func isDecimal(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }

@@ -26,22 +26,21 @@ struct CacheClearCommand: ParsableCommand {
     func run() throws {
         let environment = processEnvironment()
         let logger = global.logger(environment: environment)
-        let counts = try CacheCommand.report {
-            var counts = try CacheCommand.backends(logger: logger).map { ($0.name, try $0.remove(profile: profile)) }
-            // Clearing the file backend takes the stored config indexes with it; without it, they go here.
-            if profile == nil, !counts.isEmpty, !counts.contains(where: { $0.0 == "file" }),
-                let indexes = ConfigIndexFiles.forRun(environment: environment)
-            {
-                counts[0].1.indexes += try indexes.removeAll()
-            }
-            return counts
+        let (counts, indexes) = try CacheCommand.report {
+            let counts = try CacheCommand.backends(logger: logger).map { ($0.name, try $0.remove(profile: profile)) }
+            // The stored config indexes are in the cache directory whatever the mode; they belong to no profile.
+            guard profile == nil, let directory = try CacheSettings(environment: environment, profile: nil).directory
+            else { return (counts, 0) }
+            return (counts, try ConfigIndexFiles(directory: directory).removeAll())
         }
-        Output.write(Self.summary(counts, profile: profile))
+        Output.write(Self.summary(counts, indexes: indexes, profile: profile))
     }
 
-    /// `removed 2 cached sessions (file: 2) and 2 lock or temporary files`, from what each backend removed; more
-    /// kinds of file are listed as `…, A, B and C`.
-    static func summary(_ counts: [(backend: String, removal: CacheRemoval)], profile: String?) -> String {
+    /// `removed 2 cached sessions (file: 2) and 2 lock or temporary files`, from what each backend removed and the
+    /// number of stored config indexes removed; more kinds of file are listed as `…, A, B and C`.
+    static func summary(
+        _ counts: [(backend: String, removal: CacheRemoval)], indexes: Int = 0, profile: String?
+    ) -> String {
         let total = counts.reduce(0) { $0 + $1.removal.sessions }
         let stale = counts.reduce(0) { $0 + $1.removal.stale }
         let leftovers = counts.reduce(0) { $0 + $1.removal.leftovers }
@@ -52,7 +51,6 @@ struct CacheClearCommand: ParsableCommand {
             extras.append("\(stale) stale \(stale == 1 ? "entry" : "entries") of another cache format version")
         }
         if leftovers > 0 { extras.append("\(leftovers) lock or temporary \(leftovers == 1 ? "file" : "files")") }
-        let indexes = counts.reduce(0) { $0 + $1.removal.indexes }
         if indexes > 0 { extras.append("\(indexes) stored config \(indexes == 1 ? "index" : "indexes")") }
         let extra =
             switch extras.count {

@@ -58,25 +58,28 @@ struct ConfigIndexFilesTests {
         #expect(files.load(Self.name, limit: 100) == nil)
     }
 
-    @Test("cache list leaves records out; clearing all removes them and their temporary files as leftovers")
+    @Test("the file backend leaves records alone: not listed, not cleared; removeAll takes them and their temporary files")
     func listedAndCleared() throws {
         let directory = TemporaryDirectory()
         let backend = directory.backend()
         let key = try CacheKey(profile: "app-chain", steps: [])
         #expect(try backend.store(entry(key: key, now: .now), under: key) == nil)
-        ConfigIndexFiles(directory: directory.cacheDirectory).store(Self.name, [1])
+        let files = ConfigIndexFiles(directory: directory.cacheDirectory)
+        files.store(Self.name, [1])
         let temporary = Self.name + ".tmp-42-00000000deadbeef"
         writePrivate(directory.cacheDirectory + "/" + temporary)
-        #expect(FileBackend.kind(of: Self.name) == .configIndex)
-        #expect(FileBackend.kind(of: temporary) == .configIndexTemporary)
+        #expect(ConfigIndexFiles.kind(of: Self.name) == .record)
+        #expect(ConfigIndexFiles.kind(of: temporary) == .temporary)
+        #expect(FileBackend.kind(of: Self.name) == nil && FileBackend.kind(of: temporary) == nil)
         for foreign in ["config-index-0123456789ABCDEF", "config-index-0123456789abcdef.bak",
                         "config-index-0123456789abcdef.tmp-42-deadbeef"] {
-            #expect(FileBackend.kind(of: foreign) == nil, "\(foreign)")
+            #expect(ConfigIndexFiles.kind(of: foreign) == nil, "\(foreign)")
         }
         #expect(try backend.list().map(\.location) == [FileBackend.fileName(key)])
         #expect(try backend.remove(profile: "app-chain") == CacheRemoval(sessions: 1))
-        #expect(exists(directory.cacheDirectory + "/" + Self.name), "clearing one profile keeps the records")
-        #expect(try backend.remove(profile: nil) == CacheRemoval(indexes: 2))
+        #expect(try backend.remove(profile: nil) == CacheRemoval())
+        #expect(exists(directory.cacheDirectory + "/" + Self.name) && exists(directory.cacheDirectory + "/" + temporary))
+        #expect(try files.removeAll() == 2)
         #expect(!exists(directory.cacheDirectory + "/" + Self.name) && !exists(directory.cacheDirectory + "/" + temporary))
     }
 }

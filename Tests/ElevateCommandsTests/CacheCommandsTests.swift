@@ -53,10 +53,10 @@ struct CacheCommandsTests {
                 == "removed 1 cached session of profile 'app' (keyring: 1) and 1 stale entry of another cache format "
                 + "version\n")
         #expect(
-            CacheClearCommand.summary([("file", CacheRemoval(sessions: 1, leftovers: 2, stale: 1, indexes: 1))], profile: nil)
+            CacheClearCommand.summary([("file", CacheRemoval(sessions: 1, leftovers: 2, stale: 1))], indexes: 1, profile: nil)
                 == "removed 1 cached session (file: 1), 1 stale entry of another cache format version, "
                 + "2 lock or temporary files and 1 stored config index\n")
-        #expect(CacheClearCommand.summary([("file", CacheRemoval(indexes: 2))], profile: nil)
+        #expect(CacheClearCommand.summary([("file", CacheRemoval())], indexes: 2, profile: nil)
                 == "removed 0 cached sessions (file: 0) and 2 stored config indexes\n")
     }
 }
