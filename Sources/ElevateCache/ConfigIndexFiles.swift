@@ -21,21 +21,11 @@ public struct ConfigIndexFiles: Sendable {
 
     /// What `name` is, matched byte for byte; `nil` for any other name, which is never touched.
     static func kind(of name: String) -> Kind? {
-        var rest = Array(name.utf8)[...]
-        func take(_ literal: String) -> Bool {
-            guard rest.starts(with: Array(literal.utf8)) else { return false }
-            rest = rest.dropFirst(literal.utf8.count)
-            return true
-        }
-        func take(_ isDigit: (UInt8) -> Bool, _ count: ClosedRange<Int>) -> Bool {
-            let digits = rest.prefix(while: isDigit)
-            rest = rest.dropFirst(digits.count)
-            return count.contains(digits.count)
-        }
-        guard take(prefix), take(isLowercaseHex, 16...16) else { return nil }
-        if rest.isEmpty { return .record }
-        guard take(FileBackend.temporaryInfix), take(isDecimal, 1...10), take("-"), take(isLowercaseHex, 16...16),
-              rest.isEmpty
+        var name = NameReader(name)
+        guard name.take(prefix), name.takeDigits(isLowercaseHex, count: 16...16) != nil else { return nil }
+        if name.isAtEnd { return .record }
+        guard name.take(FileBackend.temporaryInfix), name.takeDigits(isDecimal, count: 1...10) != nil, name.take("-"),
+              name.takeDigits(isLowercaseHex, count: 16...16) != nil, name.isAtEnd
         else { return nil }
         return .temporary
     }

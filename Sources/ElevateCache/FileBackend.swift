@@ -44,38 +44,27 @@ public struct FileBackend: CacheBackend {
     /// What this backend made under `name`, matched byte for byte against the names above, with any version
     /// number in place of the current one (see ``CacheFileKind``); `nil` for any other name, which is never touched.
     static func kind(of name: String) -> CacheFileKind? {
-        var rest = Array(name.utf8)[...]
-        func take(_ literal: String) -> Bool {
-            guard rest.starts(with: Array(literal.utf8)) else { return false }
-            rest = rest.dropFirst(literal.utf8.count)
-            return true
-        }
-        func takeDigits(_ isDigit: (UInt8) -> Bool, count: ClosedRange<Int>) -> ArraySlice<UInt8>? {
-            let digits = rest.prefix(while: isDigit)
-            guard count.contains(digits.count) else { return nil }
-            rest = rest.dropFirst(digits.count)
-            return digits
-        }
+        var name = NameReader(name)
         // The version in decimal without a leading zero, as `\(CacheFormat.version)` prints it.
-        guard take("v"), let number = takeDigits(isDecimal, count: 1...9),
+        guard name.take("v"), let number = name.takeDigits(isDecimal, count: 1...9),
               number.count == 1 || number.first != UInt8(ascii: "0"),
-              take("-"), let digest = takeDigits(isLowercaseHex, count: 64...64),
+              name.take("-"), let digest = name.takeDigits(isLowercaseHex, count: 64...64),
               let key = CacheKey(digest: String(decoding: digest, as: UTF8.self))
         else { return nil }
         let version = Int(String(decoding: number, as: UTF8.self)) ?? 0
         let current = version == CacheFormat.version
         // An older version's lock or temporary file is a leftover; a newer version's is not ours to touch.
         let olderLeftover: CacheFileKind? = version < CacheFormat.version ? .staleLeftover(version: version) : nil
-        if take(lockSuffix) {
-            guard rest.isEmpty else { return nil }
+        if name.take(lockSuffix) {
+            guard name.isAtEnd else { return nil }
             return current ? .lock(key) : olderLeftover
         }
-        guard take(entrySuffix) else { return nil }
-        if rest.isEmpty { return current ? .entry(key) : .staleEntry(version: version) }
+        guard name.take(entrySuffix) else { return nil }
+        if name.isAtEnd { return current ? .entry(key) : .staleEntry(version: version) }
         // The process id in decimal without a leading zero (as `\(getpid())` prints it), then 8 random bytes.
-        guard take(temporaryInfix), rest.first.map({ $0 != UInt8(ascii: "0") }) == true,
-              takeDigits(isDecimal, count: 1...10) != nil, take("-"), takeDigits(isLowercaseHex, count: 16...16) != nil,
-              rest.isEmpty
+        guard name.take(temporaryInfix), name.rest.first.map({ $0 != UInt8(ascii: "0") }) == true,
+              name.takeDigits(isDecimal, count: 1...10) != nil, name.take("-"),
+              name.takeDigits(isLowercaseHex, count: 16...16) != nil, name.isAtEnd
         else { return nil }
         return current ? .temporary(key) : olderLeftover
     }
@@ -246,6 +235,31 @@ enum CacheFileKind: Equatable {
     /// `vN-<digest>.lock` or a temporary file of an older version N: removed with the leftovers by clearing. Those
     /// of a newer version are not matched: a newer aws-elevate may be using them.
     case staleLeftover(version: Int)
+}
+
+/// Reads a file name from its start: a literal, then a run of digits, and so on (the names the cache makes are
+/// matched byte for byte).
+struct NameReader {
+    private(set) var rest: ArraySlice<UInt8>
+
+    init(_ name: String) { rest = Array(name.utf8)[...] }
+
+    var isAtEnd: Bool { rest.isEmpty }
+
+    /// Takes `literal` if the name goes on with it.
+    mutating func take(_ literal: String) -> Bool {
+        guard rest.starts(with: Array(literal.utf8)) else { return false }
+        rest = rest.dropFirst(literal.utf8.count)
+        return true
+    }
+
+    /// Takes the bytes for which `isDigit` holds, if there are `count` of them.
+    mutating func takeDigits(_ isDigit: (UInt8) -> Bool, count: ClosedRange<Int>) -> ArraySlice<UInt8>? {
+        let digits = rest.prefix(while: isDigit)
+        guard count.contains(digits.count) else { return nil }
+        rest = rest.dropFirst(digits.count)
+        return digits
+    }
 }
 
 func isLowercaseHex(_ byte: UInt8) -> Bool { isDecimal(byte) || (0x61...0x66).contains(byte) }
